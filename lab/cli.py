@@ -1,0 +1,79 @@
+"""`gameday`: the lab's command line. Thin: parse arguments, call the lab, print, map errors to exit codes.
+
+Subcommands are loaded lazily (click's LazyGroup pattern) so `gameday --help` and quick
+commands do not pay for importing every part of the lab.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from lab.errors import LabError
+
+# name -> "module:attribute" of a click command. Grep here to find any command's code.
+COMMANDS: dict[str, str] = {
+    "up": "lab.stack.cli:up",
+    "down": "lab.stack.cli:down",
+    "status": "lab.stack.cli:status",
+    "logs": "lab.stack.cli:logs",
+    "service": "lab.stack.cli:service",
+    "sql": "lab.stack.cli:sql",
+    "proxy": "lab.proxy.cli:proxy",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported only when used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+    def resolve_command(self, ctx, args):  # type: ignore[no-untyped-def]
+        name = args[0] if args else None
+        if name and name not in COMMANDS and not name.startswith("-"):
+            import difflib
+
+            close = difflib.get_close_matches(name, COMMANDS, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise click.UsageError(f"No such command '{name}'.{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gameday-lab", prog_name="gameday")
+def cli() -> None:
+    """gameday: break a real toy site (Arcade on PostgreSQL), record what the team does,
+    and score it against the runbook."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: LabErrors become one-line messages and their exit codes."""
+    try:
+        cli.main(args=argv, prog_name="gameday", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except LabError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
