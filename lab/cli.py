@@ -13,15 +13,16 @@ import click
 
 from lab.errors import LabError
 
-# name -> "module:attribute" of a click command. Grep here to find any command's code.
-COMMANDS: dict[str, str] = {
-    "up": "lab.stack.cli:up",
-    "down": "lab.stack.cli:down",
-    "status": "lab.stack.cli:status",
-    "logs": "lab.stack.cli:logs",
-    "service": "lab.stack.cli:service",
-    "sql": "lab.stack.cli:sql",
-    "proxy": "lab.proxy.cli:proxy",
+# name -> ("module:attribute" of a click command, one-line help). Grep here to find any command's code.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "up": ("lab.stack.cli:up", "Start a stack (PostgreSQL + Arcade) and wait until it is healthy."),
+    "down": ("lab.stack.cli:down", "Stop everything a stack started (idempotent)."),
+    "status": ("lab.stack.cli:status", "Show each service's pid, address, health and DB connections."),
+    "logs": ("lab.stack.cli:logs", "Show a service's log."),
+    "service": ("lab.stack.cli:service", "Restart, stop, start, pause or resume one service."),
+    "scale": ("lab.stack.cli:scale", "Set the number of Arcade worker processes."),
+    "sql": ("lab.stack.cli:sql", "Run admin SQL as the superuser (works while connections are exhausted)."),
+    "proxy": ("lab.proxy.cli:proxy", "Run the Toxiproxy-compatible fault proxy in the foreground."),
 }
 
 
@@ -32,11 +33,17 @@ class LazyGroup(click.Group):
         return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
             return None
-        module_name, attr = target.split(":")
+        module_name, attr = entry[0].split(":")
         return getattr(importlib.import_module(module_name), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List commands from the static table, without importing them."""
+        rows = [(name, help_text) for name, (_target, help_text) in sorted(COMMANDS.items())]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def resolve_command(self, ctx, args):  # type: ignore[no-untyped-def]
         name = args[0] if args else None
@@ -59,7 +66,7 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: LabErrors become one-line messages and their exit codes."""
     try:
-        cli.main(args=argv, prog_name="gameday", standalone_mode=False)
+        rv = cli.main(args=argv, prog_name="gameday", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
@@ -72,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
-    sys.exit(0)
+    sys.exit(rv if isinstance(rv, int) else 0)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,166 @@
+"""`gameday up | down | status | logs | service | scale | sql`: drive one stack by hand."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from lab.stack.base import StackStatus
+from lab.stack.config import load_config
+from lab.stack.local import SERVICES, LocalStack, all_stacks
+from lab.stack.state import default_root
+
+console = Console(stderr=False, highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def stack_options(fn):  # type: ignore[no-untyped-def]
+    fn = click.option(
+        "--root",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="GAMEDAY_ROOT",
+        default=None,
+        help="Run root holding every stack's directory [default: .gameday, or $GAMEDAY_ROOT].",
+    )(fn)
+    fn = click.option("--name", "-n", default="default", show_default=True, help="Stack name (one per team).")(fn)
+    return fn
+
+
+def _stack(name: str, root: Path | None) -> LocalStack:
+    return LocalStack(name, root or default_root())
+
+
+@click.command()
+@stack_options
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="YAML stack config.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config key, e.g. web.access_mode=per-request.")
+@click.option("--stack", "mode", type=click.Choice(["local"]), default="local", show_default=True, help="Where Arcade runs.")
+def up(name: str, root: Path | None, config_file: Path | None, overrides: tuple[str, ...], mode: str) -> None:
+    """Start a stack (PostgreSQL + Arcade) and wait until it is healthy."""
+    config = load_config(config_file, overrides)
+    stack = LocalStack(name, root or default_root(), config)
+    started = time.monotonic()
+    with err.status(f"bringing stack '{name}' up ...") as spinner:
+        status = stack.up(progress=lambda msg: spinner.update(msg))
+    console.print(f"[bold green]stack '{name}' is up[/] in {time.monotonic() - started:.1f} s")
+    for label, url in status.urls.items():
+        console.print(f"  {label:<9} {url}")
+    console.print(f"  stop with: gameday down --name {name}")
+
+
+@click.command()
+@stack_options
+@click.option("--all", "every", is_flag=True, help="Stop every stack under the run root.")
+@click.option("--purge", is_flag=True, help="Also delete the stack's data and logs.")
+def down(name: str, root: Path | None, every: bool, purge: bool) -> None:
+    """Stop everything a stack started (idempotent)."""
+    names = all_stacks(root or default_root()) if every else [name]
+    for stack_name in names:
+        was_up = _stack(stack_name, root).down(purge=purge)
+        verb = "stopped" if was_up else "was not running"
+        console.print(f"stack '{stack_name}' {verb}" + (" (data purged)" if purge else ""))
+    if every and not names:
+        console.print("no stacks to stop")
+
+
+@click.command()
+@stack_options
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def status(name: str, root: Path | None, as_json: bool) -> None:
+    """Show each service's pid, address, health and the DB connections in use."""
+    st = _stack(name, root).status()
+    if as_json:
+        click.echo(json.dumps(_status_dict(st), indent=2))
+        return
+    table = Table(title=f"stack '{st.name}' ({st.mode})", title_justify="left")
+    for col in ("service", "pid", "address", "health", "detail"):
+        table.add_column(col)
+    for svc in st.services:
+        colour = "green" if svc.health == "healthy" else "yellow" if svc.health == "paused" else "red"
+        detail = ", ".join(f"{k}={v}" for k, v in svc.detail.items())
+        if svc.name == "db" and st.db_max_connections:
+            detail = f"connections {st.db_connections_used}/{st.db_max_connections}"
+        table.add_row(svc.name, str(svc.pid or "-"), svc.address, f"[{colour}]{svc.health}[/]", detail)
+    console.print(table)
+    if not st.healthy:
+        sys.exit(1)
+
+
+def _status_dict(st: StackStatus) -> dict[str, object]:
+    return {
+        "name": st.name,
+        "mode": st.mode,
+        "healthy": st.healthy,
+        "db_connections_used": st.db_connections_used,
+        "db_max_connections": st.db_max_connections,
+        "services": [
+            {"name": s.name, "pid": s.pid, "address": s.address, "health": s.health, **s.detail} for s in st.services
+        ],
+        "urls": st.urls,
+    }
+
+
+@click.command()
+@click.argument("service", type=click.Choice(SERVICES))
+@stack_options
+@click.option("--lines", "-l", default=50, show_default=True, help="How many lines to show.")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines (Ctrl-C stops).")
+def logs(service: str, name: str, root: Path | None, lines: int, follow: bool) -> None:
+    """Show a service's log."""
+    stack = _stack(name, root)
+    stack._require_up()
+    click.echo(stack.logs(service, lines))
+    if follow:
+        path = stack.log_path(service)
+        with open(path, "rb") as fh:
+            fh.seek(0, 2)
+            while True:
+                chunk = fh.read()
+                if chunk:
+                    sys.stdout.write(chunk.decode("utf-8", "replace"))
+                    sys.stdout.flush()
+                else:
+                    time.sleep(0.2)
+
+
+@click.command()
+@click.argument("action", type=click.Choice(["restart", "stop", "start", "pause", "resume"]))
+@click.argument("service", type=click.Choice(SERVICES))
+@stack_options
+def service(action: str, service: str, name: str, root: Path | None) -> None:
+    """Restart, stop, start, pause (SIGSTOP) or resume one service."""
+    handle = _stack(name, root).service(service)
+    getattr(handle, action)()
+    console.print(f"{service}: {action} done")
+
+
+@click.command()
+@click.argument("service", type=click.Choice(["web"]))
+@click.argument("count", type=click.IntRange(1, 64))
+@stack_options
+def scale(service: str, count: int, name: str, root: Path | None) -> None:
+    """Set the number of Arcade worker processes."""
+    workers = _stack(name, root).scale_web(count)
+    console.print(f"web: {workers} workers")
+
+
+@click.command()
+@click.argument("query")
+@stack_options
+@click.option("--db", "dbname", default="arcade", show_default=True, help="Database to run it in.")
+def sql(query: str, name: str, root: Path | None, dbname: str) -> None:
+    """Run admin SQL as the superuser (works while Arcade's connections are exhausted)."""
+    import psycopg2
+
+    try:
+        rows = _stack(name, root).sql(query, dbname=dbname)
+    except psycopg2.Error as exc:
+        raise click.ClickException(str(exc).strip().splitlines()[0]) from None
+    for row in rows:
+        click.echo("\t".join("" if v is None else str(v) for v in row))

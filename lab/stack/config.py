@@ -1,0 +1,147 @@
+"""Stack configuration: one validated model, loaded from YAML and `--set key=value` overrides.
+
+    defaults  <-  --config FILE (YAML)  <-  --set section.key=value ...
+
+Errors are one line, name the file (or `--set`) and the dotted key, and say what is valid:
+`lab.yaml: web.acces_mode: unknown key; did you mean 'access_mode'?`
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from lab.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DbConfig(_Section):
+    """The private PostgreSQL cluster."""
+
+    port: int = Field(0, ge=0, le=65535, description="TCP port on 127.0.0.1; 0 picks a free one")
+    max_connections: int = Field(40, ge=5, le=10000, description="low enough that the March surge exhausts it")
+    superuser_reserved_connections: int = Field(3, ge=1, le=50, description="slots kept for the lab's admin connection")
+    shared_buffers_mb: int = Field(32, ge=1, le=65536)
+    statement_log: bool = Field(False, description="log every statement (slow; for debugging)")
+
+
+class WebConfig(_Section):
+    """Arcade under gunicorn."""
+
+    port: int = Field(0, ge=0, le=65535)
+    workers: int = Field(2, ge=1, le=64)
+    threads: int = Field(8, ge=1, le=256)
+    access_mode: Literal["pool", "per-request"] = "pool"
+    pool_size: int = Field(4, ge=1, le=1000, description="connections per worker in pool mode")
+    pool_timeout_s: float = Field(2.0, gt=0, le=600)
+    connect_timeout_s: int = Field(3, ge=1, le=600)
+    statement_timeout_ms: int = Field(5000, ge=0, le=3_600_000)
+    request_timeout_s: float = Field(10.0, gt=0, le=600, description="deadline for one request's DB work")
+    flags: list[str] = Field(default_factory=list, description="Arcade feature flags, e.g. broken_leaderboard")
+
+
+class ProxyConfig(_Section):
+    """The slot between Arcade and PostgreSQL: a direct connection, or the lab's Toxiproxy-compatible proxy."""
+
+    enabled: bool = False
+    api_port: int = Field(0, ge=0, le=65535)
+    listen_port: int = Field(0, ge=0, le=65535)
+
+
+class StackConfig(_Section):
+    """Everything `gameday up` needs to know about one embedded stack."""
+
+    db: DbConfig = DbConfig()
+    web: WebConfig = WebConfig()
+    proxy: ProxyConfig = ProxyConfig()
+
+    def explicit_ports(self) -> dict[str, int]:
+        """The ports the user pinned (non-zero), keyed by their dotted config key."""
+        ports = {
+            "db.port": self.db.port,
+            "web.port": self.web.port,
+            "proxy.api_port": self.proxy.api_port,
+            "proxy.listen_port": self.proxy.listen_port,
+        }
+        return {key: port for key, port in ports.items() if port}
+
+
+def load_config(path: str | Path | None = None, overrides: tuple[str, ...] | list[str] = ()) -> StackConfig:
+    """Build a StackConfig from an optional YAML file and `key=value` overrides (later wins)."""
+    data: dict[str, Any] = {}
+    origin = "defaults"
+    if path is not None:
+        origin = str(path)
+        try:
+            text = Path(path).read_text()
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1})" if mark is not None else ""
+            raise ConfigError(f"{path}: not valid YAML{where}") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: expected a mapping of sections (db, web, proxy), got {type(loaded).__name__}")
+        data = loaded
+        _validate(data, origin)
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item}: expected KEY=VALUE, e.g. --set web.access_mode=per-request")
+        _assign(data, key.strip(), yaml.safe_load(raw) if raw.strip() else raw, f"--set {item}")
+    return _validate(data, origin if not overrides else f"{origin} + --set")
+
+
+def _assign(data: dict[str, Any], dotted: str, value: Any, origin: str) -> None:
+    parts = dotted.split(".")
+    node: Any = data
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"{origin}: {dotted}: '{part}' is not a section")
+    node[parts[-1]] = value
+    _validate(data, origin)
+
+
+def _validate(data: dict[str, Any], origin: str) -> StackConfig:
+    try:
+        return StackConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc, origin)) from None
+
+
+def _one_line(exc: ValidationError, origin: str) -> str:
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    dotted = ".".join(loc)
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    if err["type"] == "extra_forbidden":
+        valid = sorted(_fields_at(loc[:-1]))
+        close = difflib.get_close_matches(loc[-1], valid, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(valid)}"
+        return f"{origin}: {dotted}: unknown key; {hint}{more}"
+    if err["type"] == "literal_error":
+        return f"{origin}: {dotted}: {err['msg'].lower()}, got {err['input']!r}{more}"
+    return f"{origin}: {dotted}: {err['msg'].lower()}, got {err['input']!r}{more}"
+
+
+def _fields_at(path: list[str]) -> set[str]:
+    model: type[BaseModel] = StackConfig
+    for part in path:
+        field = model.model_fields.get(part)
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return set()
+        model = annotation
+    return set(model.model_fields)

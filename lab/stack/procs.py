@@ -1,0 +1,170 @@
+"""Process and port plumbing for the embedded stack: spawn detached, signal groups, wait, free ports.
+
+Every service runs in its own session (process group), so one signal reaches the master and
+all its children (gunicorn workers, PostgreSQL backends): that is how pause, resume and stop
+reach the whole service and leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import pwd
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import psutil
+
+
+def spawn(
+    argv: Sequence[str],
+    log_path: Path,
+    env: Mapping[str, str] | None = None,
+    user: str | None = None,
+    cwd: Path | None = None,
+) -> int:
+    """Start `argv` detached in a new session with stdout+stderr appended to `log_path`; return its pid."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab", buffering=0) as log:
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=dict(env) if env is not None else None,
+            cwd=str(cwd) if cwd else None,
+            start_new_session=True,
+            user=user,
+            close_fds=True,
+        )
+    # The Popen object is dropped on purpose: the service outlives this command. Children that
+    # die while we still run are reaped by `alive()`.
+    return proc.pid
+
+
+def alive(pid: int | None) -> bool:
+    """True if `pid` runs and is not a zombie (reaping it if it is our own dead child)."""
+    if not pid:
+        return False
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def signal_group(pid: int, sig: int) -> None:
+    """Send `sig` to the process group led by `pid` (falls back to the pid alone)."""
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def group_members(pid: int) -> list[psutil.Process]:
+    """Every live process in the group led by `pid`."""
+    members = []
+    for proc in psutil.process_iter(["pid", "status"]):
+        try:
+            if os.getpgid(proc.pid) == pid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                members.append(proc)
+        except (ProcessLookupError, PermissionError, psutil.Error):
+            continue
+    return members
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.02) -> bool:
+    """Poll `predicate` until it is true or `timeout` seconds pass; return its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+def stop_group(pid: int, sig: int = signal.SIGTERM, grace: float = 10.0) -> None:
+    """Stop a service: resume it if paused, send `sig`, wait `grace`, then SIGKILL the whole group."""
+    if not alive(pid):
+        _kill_stragglers(pid)
+        return
+    signal_group(pid, signal.SIGCONT)
+    signal_group(pid, sig)
+    if not wait_until(lambda: not alive(pid), grace):
+        signal_group(pid, signal.SIGKILL)
+        wait_until(lambda: not alive(pid), 5.0)
+    _kill_stragglers(pid)
+
+
+def _kill_stragglers(pid: int) -> None:
+    stragglers = group_members(pid)
+    for proc in stragglers:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    if stragglers:
+        psutil.wait_procs(stragglers, timeout=3)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that nobody listens on right now (the kernel's choice)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """True if binding `host:port` fails because someone holds it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            return exc.errno in (errno.EADDRINUSE, errno.EACCES)
+    return False
+
+
+def tail(path: Path, lines: int = 20) -> str:
+    """The last `lines` lines of a log file (empty if it does not exist)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - 64 * 1024))
+            data = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(data.splitlines()[-lines:])
+
+
+def service_user() -> pwd.struct_passwd | None:
+    """The unprivileged account PostgreSQL runs as when the lab runs as root (None otherwise)."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "gameday"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    subprocess.run(
+        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "gameday"],
+        check=True,
+        capture_output=True,
+    )
+    return pwd.getpwnam("gameday")
