@@ -367,7 +367,7 @@ class LocalStack:
         assert self._state is not None
         web = self._state.services["web"]
         if web.pid:
-            procs.stop_group(web.pid, signal.SIGTERM, grace=10)
+            procs.stop_tree(web.pid, signal.SIGTERM, grace=10)
         web.pid, web.paused = None, False
         self._save()
 
@@ -414,14 +414,14 @@ class LocalService:
         if not procs.alive(svc.pid):
             raise StackError(f"{self.name} is stopped; nothing to pause")
         assert svc.pid is not None
-        procs.signal_group(svc.pid, signal.SIGSTOP)
+        procs.signal_tree(svc.pid, signal.SIGSTOP)
         svc.paused = True
         self.stack._save()
 
     def resume(self) -> None:
         svc = self._svc()
         if svc.pid:
-            procs.signal_group(svc.pid, signal.SIGCONT)
+            procs.signal_tree(svc.pid, signal.SIGCONT)
         svc.paused = False
         self.stack._save()
 

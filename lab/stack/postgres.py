@@ -103,7 +103,7 @@ class PgCluster:
         try:
             self.wait_ready(pid, timeout)
         except BaseException:
-            procs.stop_group(pid, signal.SIGQUIT, grace=5)
+            procs.stop_tree(pid, signal.SIGQUIT, grace=5)
             raise
         return pid
 
@@ -132,7 +132,7 @@ class PgCluster:
             pid = _pid_from_file(self.datadir / "postmaster.pid")
         if pid is None:
             return
-        procs.stop_group(pid, signal.SIGINT, grace=grace)
+        procs.stop_tree(pid, signal.SIGINT, grace=grace)
 
     def connect(self, dbname: str = APP_DB, timeout: float = 3) -> psycopg2.extensions.connection:
         """A superuser connection through the private unix socket (uses a reserved slot when full)."""

@@ -1,8 +1,7 @@
 """Process and port plumbing for the embedded stack: spawn detached, signal groups, wait, free ports.
 
-Every service runs in its own session (process group), so one signal reaches the master and
-all its children (gunicorn workers, PostgreSQL backends): that is how pause, resume and stop
-reach the whole service and leave nothing behind.
+A service is its main process and every descendant (gunicorn workers, PostgreSQL backends):
+pause, resume and stop reach the whole tree, so nothing is left behind.
 """
 
 from __future__ import annotations
@@ -62,29 +61,31 @@ def alive(pid: int | None) -> bool:
         return False
 
 
-def signal_group(pid: int, sig: int) -> None:
-    """Send `sig` to the process group led by `pid` (falls back to the pid alone)."""
+def tree(pid: int) -> list[psutil.Process]:
+    """The live process `pid` and all its descendants (PostgreSQL backends each start their own
+    session, so a process group would miss them; the process tree does not)."""
     try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
-    except PermissionError:
+        root = psutil.Process(pid)
+        members = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+    return [p for p in members if _not_zombie(p)]
+
+
+def _not_zombie(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def signal_tree(pid: int, sig: int) -> None:
+    """Send `sig` to `pid` first (so it forks no new children meanwhile), then to its descendants."""
+    for proc in tree(pid):
         try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
+            proc.send_signal(sig)
+        except psutil.NoSuchProcess:
             pass
-
-
-def group_members(pid: int) -> list[psutil.Process]:
-    """Every live process in the group led by `pid`."""
-    members = []
-    for proc in psutil.process_iter(["pid", "status"]):
-        try:
-            if os.getpgid(proc.pid) == pid and proc.info["status"] != psutil.STATUS_ZOMBIE:
-                members.append(proc)
-        except (ProcessLookupError, PermissionError, psutil.Error):
-            continue
-    return members
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.02) -> bool:
@@ -98,28 +99,35 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
         time.sleep(interval)
 
 
-def stop_group(pid: int, sig: int = signal.SIGTERM, grace: float = 10.0) -> None:
-    """Stop a service: resume it if paused, send `sig`, wait `grace`, then SIGKILL the whole group."""
-    if not alive(pid):
-        _kill_stragglers(pid)
+def stop_tree(pid: int, sig: int = signal.SIGTERM, grace: float = 10.0) -> None:
+    """Stop a service: resume it if paused, send `sig` to its main process, wait `grace`, then
+    SIGKILL whatever of its process tree is still alive."""
+    members = tree(pid)
+    if not members:
+        alive(pid)  # reap a dead child of ours
         return
-    signal_group(pid, signal.SIGCONT)
-    signal_group(pid, sig)
+    for proc in members:  # a paused service cannot handle its stop signal
+        try:
+            proc.send_signal(signal.SIGCONT)
+        except psutil.NoSuchProcess:
+            pass
+    try:
+        members[0].send_signal(sig)
+    except psutil.NoSuchProcess:
+        pass
     if not wait_until(lambda: not alive(pid), grace):
-        signal_group(pid, signal.SIGKILL)
-        wait_until(lambda: not alive(pid), 5.0)
-    _kill_stragglers(pid)
-
-
-def _kill_stragglers(pid: int) -> None:
-    stragglers = group_members(pid)
-    for proc in stragglers:
+        try:
+            members[0].kill()
+        except psutil.NoSuchProcess:
+            pass
+    _, still = psutil.wait_procs(members, timeout=grace if members[1:] else 0.1)
+    for proc in still:
         try:
             proc.kill()
-        except psutil.Error:
+        except psutil.NoSuchProcess:
             pass
-    if stragglers:
-        psutil.wait_procs(stragglers, timeout=3)
+    psutil.wait_procs(still, timeout=5)
+    alive(pid)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
