@@ -1,0 +1,1 @@
+"""Arcade's blueprints, one per area of the site."""
