@@ -108,9 +108,18 @@ SELECT setval(pg_get_serial_sequence('matches', 'id'), greatest(1, (SELECT max(i
 """
 
 
+AFTER_DATA_MARKER = "-- @after-data"
+
+
 def schema_sql() -> str:
-    """The schema script shipped with the package."""
+    """The whole schema script shipped with the package (tables, then indexes and keys)."""
     return resources.files("arcade").joinpath("schema.sql").read_text(encoding="utf-8")
+
+
+def schema_parts() -> tuple[str, str]:
+    """The schema split at its marker: tables, then what is cheaper to add after the data."""
+    tables, _, after = schema_sql().partition(AFTER_DATA_MARKER)
+    return tables, after
 
 
 def install(conn: psycopg2.extensions.connection, players: int = 10_000, scores: int = 100_000) -> None:
@@ -141,12 +150,14 @@ def install(conn: psycopg2.extensions.connection, players: int = 10_000, scores:
     with conn:
         with conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-            cur.execute(schema_sql())
+            tables, after_data = schema_parts()
+            cur.execute(tables)
             cur.execute("SELECT EXISTS (SELECT 1 FROM players)")
             row = cur.fetchone()
             seeded = bool(row[0] if not isinstance(row, dict) else next(iter(row.values())))
             if not seeded:
                 cur.execute(_SEED_SQL, params)
+            cur.execute(after_data)
     if not seeded:
         with conn:
             with conn.cursor() as cur:
