@@ -65,21 +65,23 @@ class PgServer:
 
 @contextlib.contextmanager
 def running_pg(base: Path, template: Path, **settings: str) -> Iterator[PgServer]:
-    """Copy the template into `base` and run it; stop it on every path."""
-    postgres.materialise(template, base)
+    """Copy the template under `base` and run it; stop and delete it on every path."""
+    home = postgres.cluster_home(base)
+    postgres.materialise(template, home)
     cluster = postgres.PgCluster(
         pgbin=find_pg_bin(),
-        datadir=base / "data",
-        sockdir=postgres.socket_dir_for(base, 65535),
+        datadir=home / "data",
+        sockdir=postgres.socket_dir_for(home, 65535),
         log_path=base / "db.log",
         port=procs.free_port(),
         settings=settings,
     )
     pid = cluster.start()
     try:
-        yield PgServer(cluster, pid, postgres.Secrets.load(base / "secrets.json"))
+        yield PgServer(cluster, pid, postgres.Secrets.load(home / "secrets.json"))
     finally:
         cluster.stop(pid)
+        postgres.remove_cluster_home(base)
 
 
 @pytest.fixture(scope="session")

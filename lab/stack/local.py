@@ -81,8 +81,7 @@ class LocalStack:
                 self._state = existing
                 self._stop_all()  # a stale state from a crash: make sure nothing of it lingers
             ports = self._allocate_ports()
-            postgres.check_reachable(self.run_dir)
-            pg_dir = self.run_dir / "pg"
+            pg_dir = postgres.cluster_home(self.run_dir)
             started = time.monotonic()
             if not (pg_dir / "data" / "PG_VERSION").exists():
                 template = postgres.ensure_template(pgbin, progress)
@@ -93,7 +92,7 @@ class LocalStack:
                 mode=self.mode,
                 config=self.config.model_dump(),
                 services={"db": ServiceState(port=ports["db"]), "web": ServiceState(port=ports["web"])},
-                sockdir=str(postgres.socket_dir_for(self.run_dir, ports["db"])),
+                sockdir=str(postgres.socket_dir_for(pg_dir, ports["db"])),
                 started_at=time.time(),
             )
             self._save()
@@ -123,6 +122,7 @@ class LocalStack:
                 if purge and not sockdir.is_relative_to(self.run_dir):
                     shutil.rmtree(sockdir, ignore_errors=True)
         if purge:
+            postgres.remove_cluster_home(self.run_dir)
             shutil.rmtree(self.run_dir, ignore_errors=True)
         return was_up
 
@@ -167,7 +167,7 @@ class LocalStack:
             children = psutil.Process(pid).children()
         except psutil.NoSuchProcess:
             return []
-        return [c.pid for c in children if c.status() != psutil.STATUS_ZOMBIE]
+        return [c.pid for c in children if procs.is_live(c)]
 
     def sql(self, query: str, params: tuple[Any, ...] = (), dbname: str = postgres.APP_DB) -> list[tuple[Any, ...]]:
         """Run admin SQL as the superuser over the private socket (works while Arcade's slots are exhausted)."""

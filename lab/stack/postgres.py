@@ -36,13 +36,23 @@ from lab.stack.pgbin import PgBin
 SUPERUSER = "gameday"
 APP_ROLE = "arcade"
 APP_DB = "arcade"
-TEMPLATE_FORMAT = "1"
+TEMPLATE_FORMAT = "2"
 SOCKET_PATH_MAX = 100
+SYSTEM_BASE = Path("/var/lib/gameday-lab")
 
 HBA = """\
 # gameday-lab: the admin connects through the private unix socket; Arcade over TCP with a password.
 local   all   all                      trust
 host    all   all   127.0.0.1/32       scram-sha-256
+"""
+
+# Small WAL: every stack copies the template, and a lab cluster needs no replication.
+CONF = """
+# gameday-lab
+wal_level = minimal
+max_wal_senders = 0
+min_wal_size = 4MB
+max_wal_size = 64MB
 """
 
 
@@ -84,9 +94,9 @@ class PgCluster:
     def argv(self) -> list[str]:
         args = [
             self.pgbin.tool("postgres"),
-            "-D", str(self.datadir),
+            "-D", str(self.datadir.resolve()),
             "-p", str(self.port),
-            "-k", str(self.sockdir),
+            "-k", str(self.sockdir.resolve()),
             "-c", "listen_addresses=127.0.0.1",
         ]
         for key, value in self.settings.items():
@@ -135,17 +145,31 @@ class PgCluster:
         procs.stop_tree(pid, signal.SIGINT, grace=grace)
 
     def connect(self, dbname: str = APP_DB, timeout: float = 3) -> psycopg2.extensions.connection:
-        """A superuser connection through the private unix socket (uses a reserved slot when full)."""
-        conn = psycopg2.connect(
-            host=str(self.sockdir),
-            port=self.port,
-            dbname=dbname,
-            user=SUPERUSER,
-            connect_timeout=max(2, int(timeout)),
-            application_name="gameday-admin",
-        )
-        conn.autocommit = True
-        return conn
+        """A superuser connection through the private unix socket, using a reserved slot.
+
+        During a connection storm every PGPROC slot can be held for a few milliseconds by
+        doomed non-superuser attempts (they take a slot before learning the rest are reserved),
+        so "too many clients" is retried until `timeout`: the reserved slot frees up quickly."""
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            try:
+                conn = psycopg2.connect(
+                    host=str(self.sockdir),
+                    port=self.port,
+                    dbname=dbname,
+                    user=SUPERUSER,
+                    connect_timeout=max(2, int(timeout)),
+                    application_name="gameday-admin",
+                )
+            except psycopg2.OperationalError as exc:
+                if "too many clients" not in str(exc) or time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
+                continue
+            conn.autocommit = True
+            return conn
 
 
 def _pg_env() -> dict[str, str]:
@@ -181,35 +205,67 @@ def _chown_tree(path: Path) -> None:
             os.lchown(os.path.join(root, name), account.pw_uid, account.pw_gid)
 
 
-def check_reachable(path: Path) -> None:
-    """As root, the server account must be able to traverse every parent of its data dir."""
+def reachable(path: Path) -> bool:
+    """Can the server account traverse every existing directory on the way to `path`?"""
     account = procs.service_user()
     if account is None:
-        return
+        return True
     for parent in [path, *path.parents]:
         if not parent.exists():
             continue
         st = parent.stat()
         if st.st_uid == account.pw_uid:
-            ok = st.st_mode & stat.S_IXUSR
+            bit = stat.S_IXUSR
         elif st.st_gid == account.pw_gid:
-            ok = st.st_mode & stat.S_IXGRP
+            bit = stat.S_IXGRP
         else:
-            ok = st.st_mode & stat.S_IXOTH
-        if not ok:
-            raise UsageError(
-                f"{parent}: the PostgreSQL account '{account.pw_name}' cannot enter this directory "
-                f"(mode {stat.filemode(st.st_mode)}); use a run root under a world-traversable path "
-                f"(--root or GAMEDAY_ROOT), or `chmod o+x {parent}`"
-            )
+            bit = stat.S_IXOTH
+        if not st.st_mode & bit:
+            return False
+    return True
 
 
-def socket_dir_for(run_dir: Path, port: int) -> Path:
-    """The unix socket dir: inside the run dir unless that path is too long for a socket name."""
-    preferred = run_dir / "pg" / "sock"
+def _system_dir(*parts: str) -> Path:
+    """A root-owned, world-traversable directory under SYSTEM_BASE."""
+    path = SYSTEM_BASE.joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    for p in [path, *path.parents]:
+        if p == SYSTEM_BASE.parent:
+            break
+        p.chmod(0o755)
+    return path
+
+
+def cluster_home(run_dir: Path) -> Path:
+    """Where a stack's cluster lives: `<run dir>/pg`, or (as root, when the server account cannot
+    reach the run dir, e.g. under a 0700 home) a directory under /var/lib/gameday-lab that
+    `<run dir>/pg` links to."""
+    link = run_dir / "pg"
+    if link.is_symlink():
+        return link.resolve()
+    if reachable(run_dir):
+        return link
+    digest = hashlib.sha1(str(run_dir.resolve()).encode()).hexdigest()[:16]
+    home = _system_dir("clusters") / digest
+    home.mkdir(exist_ok=True)
+    link.symlink_to(home)
+    return home
+
+
+def remove_cluster_home(run_dir: Path) -> None:
+    """Delete a relocated cluster (the link target); the run dir itself is the caller's."""
+    link = run_dir / "pg"
+    if link.is_symlink():
+        shutil.rmtree(link.resolve(), ignore_errors=True)
+        link.unlink()
+
+
+def socket_dir_for(pg_home: Path, port: int) -> Path:
+    """The unix socket dir: inside the cluster's home unless that path is too long for a socket name."""
+    preferred = pg_home / "sock"
     if len(str(preferred / f".s.PGSQL.{port}")) <= SOCKET_PATH_MAX:
         return preferred
-    digest = hashlib.sha1(str(run_dir).encode()).hexdigest()[:12]
+    digest = hashlib.sha1(str(pg_home).encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"gameday-{digest}"
 
 
@@ -217,7 +273,12 @@ def socket_dir_for(run_dir: Path, port: int) -> Path:
 
 
 def cache_root() -> Path:
-    return Path(os.environ.get("LAB_CACHE_DIR") or Path.home() / ".cache" / "gameday-lab")
+    """LAB_CACHE_DIR, else ~/.cache/gameday-lab, else (as root with a closed home) /var/lib/gameday-lab/cache."""
+    explicit = os.environ.get("LAB_CACHE_DIR")
+    if explicit:
+        return Path(explicit).absolute()
+    home = Path.home() / ".cache" / "gameday-lab"
+    return home if reachable(home) else _system_dir("cache")
 
 
 def arcade_fingerprint() -> str:
@@ -249,7 +310,11 @@ def ensure_template(pgbin: PgBin, progress=print) -> Path:  # type: ignore[no-un
     target = root / f"pg{pgbin.version}-{arcade_fingerprint()}"
     if (target / "data" / "PG_VERSION").exists():
         return target
-    check_reachable(root)
+    if not reachable(root):
+        raise UsageError(
+            f"LAB_CACHE_DIR={root}: the PostgreSQL account cannot enter this directory; "
+            "choose a world-traversable one (e.g. under /var/tmp)"
+        )
     with _locked(root / ".template.lock"):
         if (target / "data" / "PG_VERSION").exists():
             return target
@@ -278,7 +343,7 @@ def _build_template(pgbin: PgBin, where: Path, progress) -> None:  # type: ignor
     result = subprocess.run(
         [
             pgbin.tool("initdb"), "-D", str(datadir), "-U", SUPERUSER, "--pwfile", str(pwfile),
-            "-A", "scram-sha-256", "-E", "UTF8", "--locale", "C", "--no-sync",
+            "-A", "scram-sha-256", "-E", "UTF8", "--locale", "C", "--no-sync", "--wal-segsize=1",
         ],
         capture_output=True, text=True, user=account.pw_name if account else None, env=_pg_env(),
     )
@@ -286,6 +351,8 @@ def _build_template(pgbin: PgBin, where: Path, progress) -> None:  # type: ignor
     if result.returncode != 0:
         raise StackError(f"initdb failed: {(result.stderr or result.stdout).strip().splitlines()[-1]}")
     (datadir / "pg_hba.conf").write_text(HBA)
+    with open(datadir / "postgresql.conf", "a") as conf:
+        conf.write(CONF)
     if account is not None:
         os.chown(datadir / "pg_hba.conf", account.pw_uid, account.pw_gid)
     creds.save(where / "secrets.json")
@@ -310,6 +377,7 @@ def _build_template(pgbin: PgBin, where: Path, progress) -> None:  # type: ignor
             app.close()
         with contextlib.closing(cluster.connect(APP_DB)) as admin, admin.cursor() as cur:
             cur.execute("CHECKPOINT")
+            cur.execute("CHECKPOINT")  # a second one lets the first's WAL segments go
     finally:
         cluster.stop(pid)
         shutil.rmtree(cluster.sockdir, ignore_errors=True)

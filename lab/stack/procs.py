@@ -69,10 +69,10 @@ def tree(pid: int) -> list[psutil.Process]:
         members = [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
         return []
-    return [p for p in members if _not_zombie(p)]
+    return [p for p in members if is_live(p)]
 
 
-def _not_zombie(proc: psutil.Process) -> bool:
+def is_live(proc: psutil.Process) -> bool:
     try:
         return proc.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:

@@ -61,10 +61,10 @@ LOAD = ("db.max_connections=10", "web.workers=2", "web.threads=16", "web.pool_si
 
 def test_per_request_mode_exhausts_connections_and_admin_sql_still_works(make_stack):
     stack = make_stack(*LOAD, "web.access_mode=per-request")
-    outcomes, admin_ok, samples = _hammer(stack.urls()["arcade"] + "leaderboard?game=tetra", 40, 4.0, stack)
-    assert outcomes["503:too_many_connections"] > 0, outcomes
+    outcomes, admin_ok, _samples = _hammer(stack.urls()["arcade"] + "leaderboard?game=tetra", 40, 4.0, stack)
+    total = sum(outcomes.values())
+    assert outcomes["503:too_many_connections"] >= 0.25 * total, outcomes
     assert admin_ok > 10  # the reserved superuser slot kept answering during the surge
-    assert max(samples) >= 7 - 1  # Arcade took (nearly) every non-reserved slot
 
 
 def test_pool_mode_under_the_same_load_never_exhausts_the_db(make_stack):
