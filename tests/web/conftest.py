@@ -37,11 +37,11 @@ def _root_conftest(config: pytest.Config) -> ModuleType:
     raise RuntimeError(f"{path} is not loaded; Arcade's tests need its PostgreSQL fixtures")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def make_pg(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg_template: Path
 ) -> Iterator[Callable[..., Any]]:
-    """Start private clusters copied from the seeded template; all are stopped at teardown."""
+    """Start private clusters copied from the seeded template; stopped when the module ends."""
     running_pg = _root_conftest(request.config).running_pg
     with contextlib.ExitStack() as stack:
 
@@ -94,7 +94,7 @@ def serve() -> Iterator[Callable[[Flask], str]]:
 
     def start(app: Flask) -> str:
         server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
         servers.append((server, thread))
         return f"http://127.0.0.1:{server.server_port}"
@@ -103,13 +103,3 @@ def serve() -> Iterator[Callable[[Flask], str]]:
     for server, thread in servers:
         server.shutdown()
         thread.join(timeout=5)
-
-
-def app_backends(admin: psycopg2.extensions.connection, app: Flask) -> list[dict[str, Any]]:
-    """The server processes of one app's connections (pid, state, wait_event_type)."""
-    with admin.cursor() as cur:
-        cur.execute(
-            "SELECT pid, state, wait_event_type FROM pg_stat_activity WHERE application_name = %s ORDER BY pid",
-            (app.config["TEST_APP_NAME"],),
-        )
-        return [{"pid": r[0], "state": r[1], "wait_event_type": r[2]} for r in cur.fetchall()]

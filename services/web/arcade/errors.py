@@ -44,12 +44,21 @@ class DeadlineExceeded(DbFailure):
         super().__init__(Cause.DB_TIMEOUT, detail, None)
 
 
-# Connection-startup errors carry no SQLSTATE in psycopg2, only the server's message.
+# Errors at connection startup, and FATALs the server sends before closing a connection, reach
+# psycopg2 without a SQLSTATE: only the server's (English) message tells what happened.
 _MESSAGES: tuple[tuple[str, Cause, str], ...] = (
     ("too many clients already", Cause.TOO_MANY_CONNECTIONS, "53300"),
     ("remaining connection slots are reserved", Cause.TOO_MANY_CONNECTIONS, "53300"),
     ("too many connections for", Cause.TOO_MANY_CONNECTIONS, "53300"),  # role or database limit
     ("canceling statement due to", Cause.DB_TIMEOUT, "57014"),
+    ("terminating connection due to administrator command", Cause.DB_UNAVAILABLE, "57P01"),
+    ("terminating connection because of crash of another server process", Cause.DB_UNAVAILABLE, "57P02"),
+    ("the database system is starting up", Cause.DB_UNAVAILABLE, "57P03"),
+    ("the database system is shutting down", Cause.DB_UNAVAILABLE, "57P03"),
+    ("the database system is in recovery mode", Cause.DB_UNAVAILABLE, "57P03"),
+    ("the database system is not yet accepting connections", Cause.DB_UNAVAILABLE, "57P03"),
+    ("the database system is not accepting connections", Cause.DB_UNAVAILABLE, "57P03"),
+    ("terminating connection due to idle-in-transaction timeout", Cause.DB_UNAVAILABLE, "25P03"),
 )
 
 
