@@ -93,13 +93,14 @@ def test_a_stopped_server_is_db_timeout_within_the_deadline(
                                  connect_timeout_s=1))
     assert requests.get(pool + "/readyz", timeout=10).status_code == 200  # a warm pooled connection
 
-    def timed(url: str) -> tuple[requests.Response, float]:
+    def timed(url: str, json: dict[str, int] | None = None) -> tuple[requests.Response, float]:
         started = time.monotonic()
-        response = requests.get(url, timeout=30)
+        response = requests.request("POST" if json else "GET", url, json=json, timeout=30)
         return response, time.monotonic() - started
 
     with frozen(small_pg.pid):
-        stuck_query, query_s = timed(pool + "/leaderboard?game=tetra")  # the pooled connection's query
+        # the pooled connection's transaction (BEGIN, SELECT ... FOR UPDATE) gets no answer
+        stuck_query, query_s = timed(pool + "/store/purchase", {"player_id": 1, "item_id": 1})
         stuck_connect, connect_s = timed(pool + "/players/1")  # that connection was dropped: a new connect
         per_request_connect, per_request_s = timed(per_request + "/readyz")
     for response in (stuck_query, stuck_connect, per_request_connect):

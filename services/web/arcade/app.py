@@ -21,6 +21,8 @@ log = logging.getLogger("arcade")
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build Arcade from ARCADE_* environment variables, overridden by `config`."""
+    if log.level == logging.NOTSET:
+        log.setLevel(logging.INFO)  # the start-up line and each 503 reach gunicorn's stderr
     settings = load_settings(config, os.environ)
     app = Flask("arcade", static_folder=None)
     app.config["ARCADE"] = settings
