@@ -103,6 +103,11 @@ def test_a_stopped_server_is_db_timeout_within_the_deadline(
         stuck_query, query_s = timed(pool + "/store/purchase", {"player_id": 1, "item_id": 1})
         stuck_connect, connect_s = timed(pool + "/players/1")  # that connection was dropped: a new connect
         per_request_connect, per_request_s = timed(per_request + "/readyz")
+        # outside a request, connect_timeout still holds although every connect is non-blocking
+        started = time.monotonic()
+        with pytest.raises(psycopg2.OperationalError, match="timeout expired"):
+            psycopg2.connect(small_pg.app_dsn, connect_timeout=2)
+        plain_connect_s = time.monotonic() - started
     for response in (stuck_query, stuck_connect, per_request_connect):
         assert response.status_code == 503
         assert response.json()["error"] == "db_timeout"
@@ -110,6 +115,7 @@ def test_a_stopped_server_is_db_timeout_within_the_deadline(
     assert 1.4 < query_s < 2.5  # the request deadline
     assert 0.9 < connect_s < 2.0 and 0.9 < per_request_s < 2.0  # the connect timeout
     assert "within 1.0 s" in stuck_connect.json()["detail"]
+    assert 1.9 < plain_connect_s < 3.0
     # thawed: both serve again
     wait_for(lambda: requests.get(pool + "/readyz", timeout=10).status_code == 200, what="pool recovery")
     assert requests.get(per_request + "/readyz", timeout=10).status_code == 200

@@ -37,7 +37,16 @@ _local = threading.local()  # .deadline: time.monotonic() value or None, per thr
 
 
 def wait_with_deadline(conn: Connection) -> None:
-    """psycopg2 wait callback: poll the connection until ready or the thread's deadline passes."""
+    """psycopg2 wait callback: poll the connection until ready or the thread's deadline passes.
+
+    Outside a deadline, a connection attempt still honours its DSN's connect_timeout (libpq
+    enforces it only for blocking connects, and a wait callback makes every connect non-blocking).
+    """
+    deadline: float | None = getattr(_local, "deadline", None)
+    timeout_error: Exception = DeadlineExceeded("no answer from the database before the request deadline")
+    if deadline is None and conn.status == psycopg2.extensions.STATUS_SETUP:
+        deadline = _libpq_connect_deadline(conn)
+        timeout_error = psycopg2.OperationalError("timeout expired")
     while True:
         state = conn.poll()
         if state == psycopg2.extensions.POLL_OK:
@@ -48,16 +57,24 @@ def wait_with_deadline(conn: Connection) -> None:
             events = select.POLLOUT
         else:
             raise psycopg2.OperationalError(f"unexpected poll state {state}")
-        deadline: float | None = getattr(_local, "deadline", None)
         timeout_ms = None
         if deadline is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise DeadlineExceeded("no answer from the database before the request deadline")
+                raise timeout_error
             timeout_ms = max(1, int(remaining * 1000))
         poller = select.poll()
         poller.register(conn.fileno(), events | select.POLLERR)
         poller.poll(timeout_ms)  # on timeout, the next round raises DeadlineExceeded
+
+
+def _libpq_connect_deadline(conn: Connection) -> float | None:
+    """When a connect started now must give up per its DSN's connect_timeout (as libpq: min 2 s)."""
+    try:
+        seconds = float(psycopg2.extensions.parse_dsn(conn.dsn).get("connect_timeout", 0))
+    except (psycopg2.ProgrammingError, ValueError):
+        return None
+    return time.monotonic() + max(2.0, seconds) if seconds > 0 else None
 
 
 def install_wait_callback() -> None:

@@ -21,9 +21,10 @@ if os.path.isdir("/dev/shm"):
 
 
 def on_starting(server: Any) -> None:
-    """Remove metric files of an earlier run from the multiprocess directory."""
+    """Create the multiprocess metrics directory, or empty it of an earlier run's files."""
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:
+        os.makedirs(directory, exist_ok=True)
         for path in glob.glob(os.path.join(directory, "*.db")):
             os.remove(path)
 
