@@ -25,7 +25,8 @@ apt_install() {
     apt_updated=1
   fi
   say "installing OS packages: $*"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1 ||
+    { say "apt-get install $* failed; run it by hand to see why"; exit 1; }
 }
 
 have_pg_server() {
@@ -68,8 +69,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  say "installing gameday-lab into .venv"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  say "installing gameday-lab into .venv (log: .venv/install.log)"
+  if ! { .venv/bin/python -m pip install --upgrade pip &&
+         .venv/bin/python -m pip install -e '.[dev]'; } >.venv/install.log 2>&1; then
+    tail -n 20 .venv/install.log
+    say "pip install failed; the full log is in .venv/install.log"
+    exit 1
+  fi
   touch "$stamp"
 fi
