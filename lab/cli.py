@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scale": ("lab.stack.cli:scale", "Set the number of Arcade worker processes."),
     "sql": ("lab.stack.cli:sql", "Run admin SQL as the superuser (works while connections are exhausted)."),
     "proxy": ("lab.proxy.cli:proxy", "Run the Toxiproxy-compatible fault proxy in the foreground."),
+    "load": ("lab.monitor.cli:load", "Show or change the player traffic the load generator sends."),
+    "monitor": ("lab.monitor.cli:monitor", "Live view of availability, latency, DB connections and alerts."),
 }
 
 
