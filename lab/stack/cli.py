@@ -13,7 +13,7 @@ from rich.table import Table
 
 from lab.stack.base import StackStatus
 from lab.stack.config import load_config
-from lab.stack.local import SERVICES, LocalStack, all_stacks
+from lab.stack.local import ALL_SERVICES, LocalStack, all_stacks
 from lab.stack.state import default_root
 
 console = Console(stderr=False, highlight=False)
@@ -107,7 +107,7 @@ def _status_dict(st: StackStatus) -> dict[str, object]:
 
 
 @click.command()
-@click.argument("service", type=click.Choice(SERVICES))
+@click.argument("service", type=click.Choice(ALL_SERVICES))
 @stack_options
 @click.option("--lines", "-l", default=50, show_default=True, help="How many lines to show.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new lines (Ctrl-C stops).")
@@ -131,7 +131,7 @@ def logs(service: str, name: str, root: Path | None, lines: int, follow: bool) -
 
 @click.command()
 @click.argument("action", type=click.Choice(["restart", "stop", "start", "pause", "resume"]))
-@click.argument("service", type=click.Choice(SERVICES))
+@click.argument("service", type=click.Choice(ALL_SERVICES))
 @stack_options
 def service(action: str, service: str, name: str, root: Path | None) -> None:
     """Restart, stop, start, pause (SIGSTOP) or resume one service."""

@@ -55,22 +55,35 @@ class ProxyConfig(_Section):
     listen_port: int = Field(0, ge=0, le=65535)
 
 
+class LoadgenConfig(_Section):
+    """The player-traffic generator (a service of the stack, idle unless given a rate)."""
+
+    enabled: bool = False
+    control_port: int = Field(0, ge=0, le=65535)
+    rate: float = Field(0.0, ge=0, le=100_000, description="baseline requests per second")
+
+
 class StackConfig(_Section):
     """Everything `gameday up` needs to know about one embedded stack."""
 
     db: DbConfig = DbConfig()
     web: WebConfig = WebConfig()
     proxy: ProxyConfig = ProxyConfig()
+    loadgen: LoadgenConfig = LoadgenConfig()
 
-    def explicit_ports(self) -> dict[str, int]:
-        """The ports the user pinned (non-zero), keyed by their dotted config key."""
-        ports = {
+    def ports(self) -> dict[str, int]:
+        """Every port setting by dotted key (0 means: pick a free one)."""
+        return {
             "db.port": self.db.port,
             "web.port": self.web.port,
             "proxy.api_port": self.proxy.api_port,
             "proxy.listen_port": self.proxy.listen_port,
+            "loadgen.control_port": self.loadgen.control_port,
         }
-        return {key: port for key, port in ports.items() if port}
+
+    def explicit_ports(self) -> dict[str, int]:
+        """The ports the user pinned (non-zero), keyed by their dotted config key."""
+        return {key: port for key, port in self.ports().items() if port}
 
 
 def load_config(path: str | Path | None = None, overrides: tuple[str, ...] | list[str] = ()) -> StackConfig:

@@ -1,14 +1,17 @@
-"""The embedded stack: PostgreSQL, the DB proxy slot and Arcade as local processes under a run dir.
+"""The embedded stack: PostgreSQL, the DB proxy slot, Arcade and the load generator as local
+processes under a run dir.
 
     .gameday/<name>/
       state.json        what runs where (pids, ports, paused, workers)
-      pg/data           the stack's own cluster (a copy of the cached template)
-      pg/secrets.json   role passwords
+      pg/               the stack's own cluster (a copy of the cached template) and secrets
       logs/<service>.log
+      proxy.json        the proxies the fault proxy creates at start (Toxiproxy populate format)
       web/prom/         prometheus-client multiprocess files
 
-    up:    check name, binaries, ports -> cluster -> [proxy] -> Arcade -> wait healthy
-    down:  Arcade -> [proxy] -> cluster; nothing left running, idempotent
+    up:    check name, binaries, ports -> db -> [proxy] -> web -> [loadgen] -> all healthy
+    down:  the reverse; nothing left running, idempotent
+
+    Arcade ──TCP──▶ proxy `postgres` (when enabled) ──TCP──▶ PostgreSQL ◀──unix socket── admin SQL
 
 Every start is undone on every failure path: a failed `up` stops what it started.
 """
@@ -26,6 +29,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +42,24 @@ from lab.stack.config import StackConfig
 from lab.stack.pgbin import find_pg_bin
 from lab.stack.state import ServiceState, StackState, check_name, default_root
 
-SERVICES = ("db", "web")
+ALL_SERVICES = ("db", "proxy", "web", "loadgen")  # start order; stop order is the reverse
+PROXY_NAME = "postgres"  # the Toxiproxy proxy between Arcade and PostgreSQL
 Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """How to run one process service and how to tell that it is ready."""
+
+    argv: list[str]
+    env: dict[str, str]
+    ready_url: str
+    stop_signal: int = signal.SIGTERM
+
+
+def enabled_services(config: StackConfig) -> tuple[str, ...]:
+    on = {"db": True, "proxy": config.proxy.enabled, "web": True, "loadgen": config.loadgen.enabled}
+    return tuple(name for name in ALL_SERVICES if on[name])
 
 
 class LocalStack:
@@ -59,7 +79,8 @@ class LocalStack:
 
     @property
     def services(self) -> tuple[str, ...]:
-        return SERVICES
+        state = StackState.load(self.state_path)
+        return tuple(state.services) if state else enabled_services(self.config)
 
     def is_up(self) -> bool:
         state = StackState.load(self.state_path)
@@ -81,26 +102,28 @@ class LocalStack:
                 self._state = existing
                 self._stop_all()  # a stale state from a crash: make sure nothing of it lingers
             ports = self._allocate_ports()
-            pg_dir = postgres.cluster_home(self.run_dir)
             started = time.monotonic()
+            pg_dir = postgres.cluster_home(self.run_dir)
             if not (pg_dir / "data" / "PG_VERSION").exists():
                 template = postgres.ensure_template(pgbin, progress)
                 progress("copying the template cluster ...")
                 postgres.materialise(template, pg_dir)
+            services = enabled_services(self.config)
             self._state = StackState(
                 name=self.name,
                 mode=self.mode,
                 config=self.config.model_dump(),
-                services={"db": ServiceState(port=ports["db"]), "web": ServiceState(port=ports["web"])},
+                services={name: ServiceState(port=ports[name]) for name in services},
                 sockdir=str(postgres.socket_dir_for(pg_dir, ports["db"])),
                 started_at=time.time(),
             )
+            if "proxy" in services:
+                self._state.services["proxy"].extra["listen_port"] = ports["proxy.listen"]
             self._save()
             try:
-                progress("starting PostgreSQL ...")
-                self._start_db()
-                progress("starting Arcade ...")
-                self._start_web()
+                for name in services:
+                    progress(f"starting {name} ...")
+                    self._start(name)
             except BaseException:
                 self._stop_all()
                 self.state_path.unlink(missing_ok=True)
@@ -129,9 +152,9 @@ class LocalStack:
     # --- per-service operations ------------------------------------------------------------
 
     def service(self, name: str) -> LocalService:
-        if name not in SERVICES:
-            raise UsageError(f"unknown service '{name}'; valid: {', '.join(SERVICES)}")
-        self._require_up()
+        state = self._require_up()
+        if name not in state.services:
+            raise UsageError(f"unknown service '{name}'; this stack runs: {', '.join(state.services)}")
         return LocalService(self, name)
 
     def scale_web(self, workers: int) -> int:
@@ -146,7 +169,7 @@ class LocalStack:
         current = len(self.web_workers())
         while current != workers:
             sig = signal.SIGTTIN if workers > current else signal.SIGTTOU
-            os.kill(web.pid, sig)
+            os.kill(web.pid, sig)  # one at a time: signals of one kind sent together coalesce
             expected = current + (1 if sig == signal.SIGTTIN else -1)
             if not procs.wait_until(lambda: len(self.web_workers()) == expected, 15.0):
                 raise StackError(f"web did not reach {expected} workers; last log lines:\n{self.logs('web', 10)}")
@@ -159,15 +182,8 @@ class LocalStack:
         """Pids of Arcade's live worker processes."""
         state = self._require_up()
         pid = state.services["web"].pid
-        if not procs.alive(pid):
-            return []
-        import psutil
-
-        try:
-            children = psutil.Process(pid).children()
-        except psutil.NoSuchProcess:
-            return []
-        return [c.pid for c in children if procs.is_live(c)]
+        members = procs.tree(pid) if procs.alive(pid) else []
+        return [p.pid for p in members[1:]]
 
     def sql(self, query: str, params: tuple[Any, ...] = (), dbname: str = postgres.APP_DB) -> list[tuple[Any, ...]]:
         """Run admin SQL as the superuser over the private socket (works while Arcade's slots are exhausted)."""
@@ -182,12 +198,19 @@ class LocalStack:
             return list(cur.fetchall()) if cur.description else []
 
     def logs(self, service: str, lines: int = 50) -> str:
-        if service not in SERVICES:
-            raise UsageError(f"unknown service '{service}'; valid: {', '.join(SERVICES)}")
+        if service not in ALL_SERVICES:
+            raise UsageError(f"unknown service '{service}'; valid: {', '.join(ALL_SERVICES)}")
         return procs.tail(self.log_path(service), lines)
 
     def log_path(self, service: str) -> Path:
         return self.run_dir / "logs" / f"{service}.log"
+
+    def address(self, service: str) -> str:
+        """host:port of a service (for the proxy: its control API; for loadgen: its control interface)."""
+        state = self._require_up()
+        if service not in state.services:
+            raise UsageError(f"stack '{self.name}' runs no '{service}' service")
+        return f"127.0.0.1:{state.services[service].port}"
 
     # --- status ----------------------------------------------------------------------------
 
@@ -196,25 +219,25 @@ class LocalStack:
         rows: list[ServiceStatus] = []
         used: int | None = None
         max_conn: int | None = None
-        db = state.services["db"]
-        db_health = _process_health(db)
-        if db_health == "healthy":
-            try:
-                (used, max_conn), = self.sql(
-                    "SELECT count(*) FILTER (WHERE backend_type = 'client backend'),"
-                    " current_setting('max_connections')::int FROM pg_stat_activity",
-                    dbname="postgres",
-                )
-            except (psycopg2.Error, StackError) as exc:
-                db_health = f"unhealthy: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}"
-        rows.append(ServiceStatus("db", db.pid, f"127.0.0.1:{db.port}", db_health))
-        web = state.services["web"]
-        web_health = _process_health(web)
-        if web_health == "healthy":
-            web_health = _http_health(f"http://127.0.0.1:{web.port}/readyz")
-        rows.append(
-            ServiceStatus("web", web.pid, f"127.0.0.1:{web.port}", web_health, {"workers": len(self.web_workers())})
-        )
+        for name, svc in state.services.items():
+            health = _process_health(svc)
+            detail: dict[str, Any] = {}
+            if name == "db" and health == "healthy":
+                try:
+                    (used, max_conn), = self.sql(
+                        "SELECT count(*) FILTER (WHERE backend_type = 'client backend'),"
+                        " current_setting('max_connections')::int FROM pg_stat_activity",
+                        dbname="postgres",
+                    )
+                except (psycopg2.Error, StackError) as exc:
+                    health = f"unhealthy: {_first_line(exc)}"
+            elif health == "healthy":
+                health = _http_health(self._spec(name).ready_url)
+            if name == "web":
+                detail["workers"] = len(self.web_workers())
+            if name == "proxy":
+                detail["listen"] = f"127.0.0.1:{svc.extra['listen_port']}"
+            rows.append(ServiceStatus(name, svc.pid, f"127.0.0.1:{svc.port}", health, detail))
         return StackStatus(
             name=self.name,
             mode=self.mode,
@@ -226,11 +249,17 @@ class LocalStack:
 
     def urls(self) -> dict[str, str]:
         state = self._require_up()
-        return {
-            "arcade": f"http://127.0.0.1:{state.services['web'].port}/",
-            "metrics": f"http://127.0.0.1:{state.services['web'].port}/metrics",
-            "postgres": f"postgresql://{postgres.APP_ROLE}@127.0.0.1:{state.services['db'].port}/{postgres.APP_DB}",
+        svc = state.services
+        urls = {
+            "arcade": f"http://127.0.0.1:{svc['web'].port}/",
+            "metrics": f"http://127.0.0.1:{svc['web'].port}/metrics",
+            "postgres": f"postgresql://{postgres.APP_ROLE}@127.0.0.1:{svc['db'].port}/{postgres.APP_DB}",
         }
+        if "proxy" in svc:
+            urls["toxiproxy"] = f"http://127.0.0.1:{svc['proxy'].port}"
+        if "loadgen" in svc:
+            urls["loadgen"] = f"http://127.0.0.1:{svc['loadgen'].port}"
+        return urls
 
     # --- internals -------------------------------------------------------------------------
 
@@ -275,111 +304,150 @@ class LocalStack:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def _allocate_ports(self) -> dict[str, int]:
+        """A port per service (and the proxy's listen port): pinned ones checked, the rest free."""
         pinned = self.config.explicit_ports()
         for key, port in pinned.items():
             if procs.port_in_use(port):
                 raise PortInUseError(
                     f"{key}: port {port} on 127.0.0.1 is already in use; choose another or set it to 0 for a free port"
                 )
-        chosen: dict[str, int] = {}
+        keys = {
+            "db": "db.port",
+            "proxy": "proxy.api_port",
+            "proxy.listen": "proxy.listen_port",
+            "web": "web.port",
+            "loadgen": "loadgen.control_port",
+        }
+        settings = self.config.ports()
         taken = set(pinned.values())
-        for service, port in (("db", self.config.db.port), ("web", self.config.web.port)):
-            while not port or (port in taken and port not in pinned.values()):
-                port = procs.free_port()
-            chosen[service] = port
+        chosen: dict[str, int] = {}
+        for slot, key in keys.items():
+            port = settings[key]
+            while not port:
+                candidate = procs.free_port()
+                port = candidate if candidate not in taken else 0
+            chosen[slot] = port
             taken.add(port)
         return chosen
 
-    def _start_db(self) -> None:
+    def _spec(self, name: str) -> ProcessSpec:
+        """The command line, environment and readiness URL of a process service."""
         assert self._state is not None
-        db = self._state.services["db"]
-        db.pid = self.cluster().start()
-        db.paused = False
-        self._save()
+        cfg = StackConfig.model_validate(self._state.config)
+        svc = self._state.services[name]
+        base_env = dict(os.environ)
+        if name == "proxy":
+            return ProcessSpec(
+                argv=[sys.executable, "-m", "lab.cli", "proxy", "--host", "127.0.0.1", "--port", str(svc.port),
+                      "--config", str(self.run_dir / "proxy.json"), "--proxy-metrics"],
+                env=base_env,
+                ready_url=f"http://127.0.0.1:{svc.port}/proxies/{PROXY_NAME}",
+                stop_signal=signal.SIGTERM,
+            )
+        if name == "web":
+            return ProcessSpec(
+                argv=[
+                    sys.executable, "-m", "gunicorn",
+                    "-c", "python:arcade.gunicorn_conf",
+                    "--bind", f"127.0.0.1:{svc.port}",
+                    "--workers", str(svc.workers or cfg.web.workers),
+                    "--threads", str(cfg.web.threads),
+                    "--timeout", str(max(30, int(cfg.web.request_timeout_s * 3))),
+                    "--name", f"arcade-{self.name}",
+                    "arcade:create_app()",
+                ],
+                env={**base_env, **self._web_env(cfg)},
+                ready_url=f"http://127.0.0.1:{svc.port}/readyz",
+            )
+        if name == "loadgen":
+            web = self._state.services["web"].port
+            return ProcessSpec(
+                argv=[sys.executable, "-m", "loadgen", "--target", f"http://127.0.0.1:{web}",
+                      "--control", f"127.0.0.1:{svc.port}", "--rate", str(cfg.loadgen.rate)],
+                env=base_env,
+                ready_url=f"http://127.0.0.1:{svc.port}/healthz",
+            )
+        raise UsageError(f"unknown service '{name}'")
 
-    def _stop_db(self) -> None:
+    def db_endpoint(self) -> int:
+        """The port Arcade connects to: the proxy's listen port when the proxy slot is on."""
         assert self._state is not None
-        db = self._state.services["db"]
-        self.cluster().stop(db.pid)
-        db.pid, db.paused = None, False
-        self._save()
+        proxy = self._state.services.get("proxy")
+        return int(proxy.extra["listen_port"]) if proxy else self._state.services["db"].port
 
-    def _web_env(self) -> dict[str, str]:
-        assert self._state is not None
-        cfg = StackConfig.model_validate(self._state.config).web
+    def _web_env(self, cfg: StackConfig) -> dict[str, str]:
         creds = postgres.Secrets.load(self.run_dir / "pg" / "secrets.json")
-        db_port = self._state.services["db"].port
         prom = self.run_dir / "web" / "prom"
         shutil.rmtree(prom, ignore_errors=True)
         prom.mkdir(parents=True)
-        env = dict(os.environ)
-        env.update(
-            {
-                "ARCADE_DSN": (
-                    f"host=127.0.0.1 port={db_port} dbname={postgres.APP_DB} "
-                    f"user={postgres.APP_ROLE} password={creds.app_password}"
-                ),
-                "ARCADE_ACCESS_MODE": cfg.access_mode,
-                "ARCADE_POOL_SIZE": str(cfg.pool_size),
-                "ARCADE_POOL_TIMEOUT_S": str(cfg.pool_timeout_s),
-                "ARCADE_CONNECT_TIMEOUT_S": str(cfg.connect_timeout_s),
-                "ARCADE_STATEMENT_TIMEOUT_MS": str(cfg.statement_timeout_ms),
-                "ARCADE_REQUEST_TIMEOUT_S": str(cfg.request_timeout_s),
-                "ARCADE_FLAGS": ",".join(cfg.flags),
-                "PROMETHEUS_MULTIPROC_DIR": str(prom),
-            }
-        )
-        return env
+        web = cfg.web
+        return {
+            "ARCADE_DSN": (
+                f"host=127.0.0.1 port={self.db_endpoint()} dbname={postgres.APP_DB} "
+                f"user={postgres.APP_ROLE} password={creds.app_password}"
+            ),
+            "ARCADE_ACCESS_MODE": web.access_mode,
+            "ARCADE_POOL_SIZE": str(web.pool_size),
+            "ARCADE_POOL_TIMEOUT_S": str(web.pool_timeout_s),
+            "ARCADE_CONNECT_TIMEOUT_S": str(web.connect_timeout_s),
+            "ARCADE_STATEMENT_TIMEOUT_MS": str(web.statement_timeout_ms),
+            "ARCADE_REQUEST_TIMEOUT_S": str(web.request_timeout_s),
+            "ARCADE_FLAGS": ",".join(web.flags),
+            "PROMETHEUS_MULTIPROC_DIR": str(prom),
+        }
 
-    def _start_web(self, timeout: float = 30.0) -> None:
+    def _start(self, name: str, timeout: float = 30.0) -> None:
         assert self._state is not None
-        cfg = StackConfig.model_validate(self._state.config).web
-        web = self._state.services["web"]
-        workers = web.workers or cfg.workers
-        argv = [
-            sys.executable, "-m", "gunicorn",
-            "-c", "python:arcade.gunicorn_conf",
-            "--bind", f"127.0.0.1:{web.port}",
-            "--workers", str(workers),
-            "--threads", str(cfg.threads),
-            "--timeout", str(max(30, int(cfg.request_timeout_s * 3))),
-            "--name", f"arcade-{self.name}",
-            "arcade:create_app()",
-        ]
-        pid = procs.spawn(argv, self.log_path("web"), env=self._web_env(), cwd=self.run_dir)
-        web.pid, web.paused, web.workers = pid, False, workers
+        svc = self._state.services[name]
+        if name == "db":
+            svc.pid, svc.paused = self.cluster().start(), False
+            self._save()
+            return
+        if name == "proxy":
+            db_port = self._state.services["db"].port
+            (self.run_dir / "proxy.json").write_text(json.dumps([{
+                "name": PROXY_NAME, "listen": f"127.0.0.1:{svc.extra['listen_port']}",
+                "upstream": f"127.0.0.1:{db_port}", "enabled": True,
+            }]))
+        if name == "web":
+            cfg = StackConfig.model_validate(self._state.config)
+            svc.workers = svc.workers or cfg.web.workers
+        spec = self._spec(name)
+        svc.pid = procs.spawn(spec.argv, self.log_path(name), env=spec.env, cwd=self.run_dir)
+        svc.paused = False
         self._save()
-        url = f"http://127.0.0.1:{web.port}/readyz"
         deadline = time.monotonic() + timeout
         last = "no answer"
         while time.monotonic() < deadline:
-            if not procs.alive(pid):
-                raise StackError(f"Arcade exited during start (see {self.log_path('web')}):\n{self.logs('web', 15)}")
-            last = _http_health(url, timeout=1.0)
+            if not procs.alive(svc.pid):
+                raise StackError(f"{name} exited during start (see {self.log_path(name)}):\n{self.logs(name, 15)}")
+            last = _http_health(spec.ready_url, timeout=1.0)
             if last == "healthy":
                 return
             time.sleep(0.02)
         raise StartupTimeout(
-            f"Arcade did not become ready within {timeout:.0f} s ({last}); last log lines:\n{self.logs('web', 15)}"
+            f"{name} did not become ready within {timeout:.0f} s ({last}); last log lines:\n{self.logs(name, 15)}"
         )
 
-    def _stop_web(self) -> None:
+    def _stop(self, name: str) -> None:
         assert self._state is not None
-        web = self._state.services["web"]
-        if web.pid:
-            procs.stop_tree(web.pid, signal.SIGTERM, grace=10)
-        web.pid, web.paused = None, False
+        svc = self._state.services[name]
+        if name == "db":
+            self.cluster().stop(svc.pid)
+        elif svc.pid:
+            procs.stop_tree(svc.pid, self._spec(name).stop_signal, grace=10)
+        svc.pid, svc.paused = None, False
         self._save()
 
     def _stop_all(self) -> None:
         """Stop every service in reverse start order, whatever state each is in."""
         assert self._state is not None
         errors = []
-        for stop in (self._stop_web, self._stop_db):
+        for name in reversed(list(self._state.services)):
             try:
-                stop()
+                self._stop(name)
             except Exception as exc:  # keep stopping the rest; report at the end
-                errors.append(str(exc))
+                errors.append(f"{name}: {exc}")
         if errors:
             raise StackError("could not stop everything cleanly: " + "; ".join(errors))
 
@@ -396,13 +464,13 @@ class LocalService:
 
     def stop(self) -> None:
         self._svc()
-        {"db": self.stack._stop_db, "web": self.stack._stop_web}[self.name]()
+        self.stack._stop(self.name)
 
     def start(self) -> None:
         svc = self._svc()
         if procs.alive(svc.pid):
             raise UsageError(f"{self.name} is already running (pid {svc.pid})")
-        {"db": self.stack._start_db, "web": self.stack._start_web}[self.name]()
+        self.stack._start(self.name)
 
     def restart(self) -> None:
         self.stop()
@@ -427,6 +495,11 @@ class LocalService:
 
     def logs(self, lines: int = 50) -> str:
         return self.stack.logs(self.name, lines)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _process_health(svc: ServiceState) -> str:

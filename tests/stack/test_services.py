@@ -43,6 +43,10 @@ def stack(tmp_path_factory):
     s.down(purge=True)
 
 
+def _health(stack, service: str) -> str:
+    return {s.name: s.health for s in stack.status().services}[service]
+
+
 def _db_pid(stack) -> int:
     return stack._require_up().services["db"].pid
 
@@ -66,7 +70,7 @@ def test_db_stop_makes_arcade_report_db_unavailable_then_start_heals(stack):
     try:
         status, body = _readyz(stack)
         assert status == 503 and body["error"] == "db_unavailable"
-        assert stack.status().services[0].health == "stopped"
+        assert _health(stack, "db") == "stopped"
     finally:
         stack.service("db").start()
     assert _until_ready(stack)
@@ -83,7 +87,7 @@ def test_db_pause_freezes_every_backend_and_arcade_answers_db_timeout(stack):
         elapsed = time.monotonic() - started
         assert status == 503 and body["error"] in ("db_timeout", "db_unavailable")
         assert elapsed < 2 + 3 + 1  # request deadline (2 s) or connect timeout, never a hang
-        assert stack.status().services[0].health == "paused"
+        assert _health(stack, "db") == "paused"
     finally:
         stack.service("db").resume()
     assert {p.status() for p in procs.tree(pid)} <= {psutil.STATUS_SLEEPING, psutil.STATUS_RUNNING}
@@ -107,7 +111,7 @@ def test_web_pause_stops_answering_and_resume_answers_again(stack):
     stack.service("web").pause()
     try:
         assert _readyz(stack, timeout=1)[0] is None
-        assert stack.status().services[1].health == "paused"
+        assert _health(stack, "web") == "paused"
     finally:
         stack.service("web").resume()
     assert _until_ready(stack)
