@@ -23,14 +23,14 @@ from typing import Any
 
 import psycopg2
 import psycopg2.extensions
-import psycopg2.extras
 from flask import current_app, g
+from psycopg2.extensions import connection as Connection
+from psycopg2.extras import RealDictCursor
 
 from arcade import metrics
 from arcade.config import AccessMode, Settings
 from arcade.errors import Cause, DbFailure, DeadlineExceeded, failure_from
 
-Connection = psycopg2.extensions.connection
 Row = dict[str, Any]
 
 _local = threading.local()  # .deadline: time.monotonic() value or None, per thread
@@ -65,7 +65,7 @@ def wait_with_deadline(conn: Connection) -> None:
             timeout_ms = max(1, int(remaining * 1000))
         poller = select.poll()
         poller.register(conn.fileno(), events | select.POLLERR)
-        poller.poll(timeout_ms)  # on timeout, the next round raises DeadlineExceeded
+        poller.poll(timeout_ms)  # on timeout, the next round raises timeout_error
 
 
 def _libpq_connect_deadline(conn: Connection) -> float | None:
@@ -183,7 +183,7 @@ class Database:
         timeout = self.settings.connect_timeout_s
         try:
             with deadline(timeout):
-                conn = psycopg2.connect(cursor_factory=psycopg2.extras.RealDictCursor, **self._params)
+                conn: Connection = psycopg2.connect(**self._params)
         except DeadlineExceeded:
             raise DeadlineExceeded(
                 f"the database did not complete the connection within {timeout:.1f} s "
@@ -295,7 +295,7 @@ def _earliest_db_error(exc: BaseException) -> BaseException:
 def fetch_all(sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[Row]:
     """Run one query and return its rows as dicts."""
     with _translated():
-        with connection().cursor() as cur:
+        with connection().cursor(cursor_factory=RealDictCursor) as cur:
             cur.execute(sql, params)
             return [dict(row) for row in cur.fetchall()]
 
@@ -307,10 +307,10 @@ def fetch_one(sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Row | 
 
 
 @contextmanager
-def transaction() -> Iterator[psycopg2.extras.RealDictCursor]:
+def transaction() -> Iterator[RealDictCursor]:
     """BEGIN ... COMMIT around the block; ROLLBACK if it raises (any exception)."""
     with _translated():
         conn = connection()
         with conn:
-            with conn.cursor() as cur:
+            with conn.cursor(cursor_factory=RealDictCursor) as cur:
                 yield cur

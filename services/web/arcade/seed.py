@@ -148,13 +148,13 @@ def install(conn: psycopg2.extensions.connection, players: int = 10_000, scores:
         "n_items": len(STORE_ITEMS),
     }
     with conn:
-        with conn.cursor() as cur:
+        with conn.cursor(cursor_factory=psycopg2.extensions.cursor) as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
             tables, after_data = schema_parts()
             cur.execute(tables)
             cur.execute("SELECT EXISTS (SELECT 1 FROM players)")
             row = cur.fetchone()
-            seeded = bool(row[0] if not isinstance(row, dict) else next(iter(row.values())))
+            seeded = bool(row and row[0])
             if not seeded:
                 cur.execute(_SEED_SQL, params)
             cur.execute(after_data)
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         install(conn, players=args.players, scores=args.scores)
         with conn.cursor() as cur:
             cur.execute("SELECT (SELECT count(*) FROM players), (SELECT count(*) FROM scores)")
-            n_players, n_scores = cur.fetchone()
+            n_players, n_scores = cur.fetchone() or (0, 0)
     except (psycopg2.Error, ValueError) as exc:
         print(f"Error: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
         return 1
