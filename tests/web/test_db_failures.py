@@ -3,7 +3,7 @@
     closed port         -> db_unavailable        (nothing listens)
     SIGSTOPped server   -> db_timeout            (the kernel accepts TCP, nothing answers)
     full server         -> too_many_connections  (53300, both server messages)
-    terminated backend  -> db_unavailable 57P01  (the broken connection is not reused)
+    terminated backend  -> db_unavailable 57P01 mid-query; an idle pooled one is dropped unused
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import signal
 import socket
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psutil
@@ -22,7 +23,7 @@ import requests
 from flask import Flask
 
 from arcade import metrics
-from arcade_helpers import app_backends, wait_for
+from arcade_helpers import app_backends, holding_lock, wait_for
 
 ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/", None),
@@ -158,7 +159,29 @@ def _backend_count(server: Any) -> bool:
         return int(cur.fetchone()[0])
 
 
-def test_a_terminated_connection_is_db_unavailable_and_not_reused(
+def test_a_connection_terminated_mid_query_is_db_unavailable_57p01(
+    make_app: Callable[..., Flask], serve: Callable[[Flask], str], admin: Any, pg: Any
+) -> None:
+    app = make_app(pool_size=1)
+    url = serve(app)
+    with contextlib.closing(pg.admin()) as locker, holding_lock(locker, "games"):
+        with ThreadPoolExecutor(1) as pool:
+            parked = pool.submit(requests.get, url + "/leaderboard?game=tetra", timeout=10)
+            (backend,) = wait_for(lambda: [r for r in app_backends(admin, app) if r["wait_event_type"] == "Lock"],
+                                  what="the parked query")
+            with admin.cursor() as cur:
+                cur.execute("SELECT pg_terminate_backend(%s)", (backend["pid"],))
+            response = parked.result()
+    assert response.status_code == 503
+    assert response.json() == {
+        "error": "db_unavailable",
+        "detail": "FATAL:  terminating connection due to administrator command",
+        "sqlstate": "57P01",
+    }
+    assert requests.get(url + "/leaderboard?game=tetra", timeout=10).status_code == 200  # a new connection
+
+
+def test_an_idle_pooled_connection_the_server_closed_is_not_reused(
     make_app: Callable[..., Flask], admin: Any
 ) -> None:
     app = make_app(pool_size=1)
@@ -168,8 +191,6 @@ def test_a_terminated_connection_is_db_unavailable_and_not_reused(
     with admin.cursor() as cur:
         cur.execute("SELECT pg_terminate_backend(%s)", (backend["pid"],))
     wait_for(lambda: app_backends(admin, app) == [], what="the backend to exit")
-    broken = client.get("/players/1")
-    assert broken.status_code == 503
-    assert broken.get_json()["error"] == "db_unavailable"
-    assert broken.get_json()["sqlstate"] == "57P01"
-    assert client.get("/players/1").status_code == 200  # a fresh connection
+    assert client.get("/players/1").status_code == 200  # the dead connection was dropped, not used
+    (fresh,) = app_backends(admin, app)
+    assert fresh["pid"] != backend["pid"]

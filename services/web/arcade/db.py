@@ -116,7 +116,7 @@ class Pool:
         self._closed = False
 
     def get(self, timeout_s: float) -> Connection:
-        """A healthy idle connection or a new one; DbFailure(db_timeout) if none frees up."""
+        """An idle connection the server has not hung up on, or a new one; DbFailure if none frees up."""
         metrics.DB_WAITING.inc()
         try:
             got = self._slots.acquire(timeout=max(0.0, timeout_s))
@@ -134,8 +134,9 @@ class Pool:
                     conn = self._idle.get_nowait()
                 except queue.Empty:
                     return self._connect()
-                if not conn.closed:
+                if not conn.closed and not _hung_up(conn):
                     return conn
+                _close_quietly(conn)
         except BaseException:
             self._slots.release()
             raise
@@ -221,6 +222,13 @@ class Database:
         """Close pooled connections (tests and shutdown)."""
         if self._pool is not None:
             self._pool.close()
+
+
+def _hung_up(conn: Connection) -> bool:
+    """Has the server spoken on an idle connection? Then it said goodbye (e.g. 57P01 at shutdown)."""
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
 
 
 def _close_quietly(conn: Connection) -> None:
