@@ -21,10 +21,10 @@ log = logging.getLogger("arcade")
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build Arcade from ARCADE_* environment variables, overridden by `config`."""
-    if log.level == logging.NOTSET:
-        log.setLevel(logging.INFO)  # the start-up line and each 503 reach gunicorn's stderr
-    settings = load_settings(config, os.environ)
     app = Flask("arcade", static_folder=None)
+    if app.logger.level == logging.NOTSET:  # app.logger is the "arcade" logger, with Flask's handler
+        app.logger.setLevel(logging.INFO)  # the start-up line and each 503 reach gunicorn's stderr
+    settings = load_settings(config, os.environ)
     app.config["ARCADE"] = settings
     app.json.sort_keys = False  # type: ignore[attr-defined]
     db.install_wait_callback()
