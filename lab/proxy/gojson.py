@@ -122,7 +122,8 @@ def _go_syntax_message(exc: json.JSONDecodeError, text: str) -> str:
     return f"invalid character {c} looking for beginning of value"
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
+    """Go's name for the kind of a JSON value (``string``, ``number``, ``bool``, ``array``, ``object``)."""
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, (int, float)):
@@ -156,14 +157,14 @@ def _convert(value: Any, go_type: str) -> Any:
     if go_type == "string":
         if isinstance(value, str):
             return value
-        raise ValueError(_kind(value))
+        raise ValueError(kind_of(value))
     if go_type == "bool":
         if isinstance(value, bool):
             return value
-        raise ValueError(_kind(value))
+        raise ValueError(kind_of(value))
     if go_type in ("int", "int64"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(_kind(value))
+            raise ValueError(kind_of(value))
         if isinstance(value, FloatLiteral):
             raise ValueError(f"number {value.literal}")
         if not INT64_MIN <= value <= INT64_MAX:
@@ -171,7 +172,7 @@ def _convert(value: Any, go_type: str) -> Any:
         return int(value)
     if go_type == "float32":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(_kind(value))
+            raise ValueError(kind_of(value))
         f = float(value)
         if abs(f) > 3.4028234663852886e38:
             lit = value.literal if isinstance(value, FloatLiteral) else str(value)
@@ -180,7 +181,7 @@ def _convert(value: Any, go_type: str) -> Any:
     if go_type == "object":
         if isinstance(value, dict):
             return value
-        raise ValueError(_kind(value))
+        raise ValueError(kind_of(value))
     raise AssertionError(go_type)  # pragma: no cover
 
 
@@ -213,7 +214,7 @@ def assign(
 
 def value_type_error(value: Any, go_value_type: str) -> str:
     """Go's message for a top-level value of the wrong kind."""
-    return f"json: cannot unmarshal {_kind(value)} into Go value of type {go_value_type}"
+    return f"json: cannot unmarshal {kind_of(value)} into Go value of type {go_value_type}"
 
 
 _GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}

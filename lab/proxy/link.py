@@ -1,0 +1,317 @@
+"""One proxied connection: two sockets (Sides) and two one-way pipelines (Links).
+
+    client socket                                                       upstream socket
+    ┌──────────┐  upstream link (client -> server)                       ┌──────────┐
+    │  Side    │ ──read──> [toxic 1] ─Channel─> [toxic 2] ─Channel─> ... ─write──> │  Side    │
+    │ (client) │ <─write── ... <─Channel─ [toxic 2] <─Channel─ [toxic 1] <──read── │ (server) │
+    └──────────┘  downstream link (server -> client)                     └──────────┘
+
+Each link is: socket reader -> Channel -> stage(toxic 1) -> Channel -> ... -> stage(toxic n)
+-> writer (the Link itself). With no toxic the reader writes straight to the other socket: no
+task, no queue, no timestamp (the fast path). Toxics are stages appended in creation order;
+adding one repoints the last stage's output to the new stage's input, removing one cancels
+its task and appends whatever is still in its input to its output, so no byte is lost or
+reordered and nothing ever waits on the data path (every change is synchronous).
+
+Closing: when a link's reader sees EOF (or an error), an end marker travels down the chain
+(toxics may delay it); when it reaches the writer the whole connection closes, both sockets,
+as Toxiproxy does (half-close is not propagated). A toxic's ``reset()`` ends it with an RST.
+
+Back-pressure: a writer whose socket buffer is full pauses the reader at the link's head;
+so does a link whose channels hold more than QUEUE_HIGH bytes, until they drain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import struct
+from typing import TYPE_CHECKING, Any
+
+from lab.proxy.stream import Channel, Chunk, Stub
+from lab.proxy.toxics import noop
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lab.proxy.model import Toxic
+    from lab.proxy.proxy import Proxy
+
+log = logging.getLogger("lab.proxy")
+
+QUEUE_HIGH = 8 * 1024 * 1024
+QUEUE_LOW = 2 * 1024 * 1024
+WRITE_HIGH = 1024 * 1024
+WRITE_LOW = 256 * 1024
+
+# Why a Side's reading is paused (a bit each); it reads again when none is left.
+DIAL, SINK, QUEUE = 1, 2, 4
+
+
+class Side(asyncio.Protocol):
+    """One socket of a connection: feeds one link, is written by the other."""
+
+    def __init__(self, proxy: "Proxy", conn: "Connection | None" = None) -> None:
+        self.proxy = proxy
+        self.conn = conn
+        self.transport: Any = None
+        self.feeds: Link | None = None  # the link this socket's data enters
+        self.fed_by: Link | None = None  # the link that writes to this socket
+        self.paused = 0
+        self.lost = False
+        self.early: list[bytes] = []  # data read before the links existed
+        self.early_eof = False
+
+    # -- asyncio.Protocol --------------------------------------------------------------------
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        try:
+            transport.set_write_buffer_limits(high=WRITE_HIGH, low=WRITE_LOW)
+        except Exception:  # pragma: no cover - every TCP transport supports it
+            pass
+        if self.conn is None:  # an accepted client
+            self.proxy.accepted(self)
+        else:  # the upstream socket: hold its data until the links exist
+            self.pause(DIAL)
+
+    def data_received(self, data: bytes) -> None:
+        link = self.feeds
+        if link is not None:
+            link.receive(data)
+        else:  # uvloop starts reading after connection_made, whatever it asked for
+            self.early.append(data)
+            self.transport.pause_reading()
+
+    def eof_received(self) -> bool:
+        if self.feeds is not None:
+            self.feeds.finish()
+        else:
+            self.early_eof = True
+        return True
+
+    def flush_early(self) -> None:
+        """Hand what arrived before the links existed to the link this socket feeds."""
+        link = self.feeds
+        assert link is not None
+        early, self.early = self.early, []
+        for data in early:
+            link.receive(data)
+        if self.early_eof:
+            link.finish()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        conn = self.conn
+        if conn is None or conn.closed:
+            return
+        if self.feeds is not None:
+            self.feeds.finish()
+        else:
+            conn.close()
+
+    def pause_writing(self) -> None:
+        if self.fed_by is not None:
+            self.fed_by.src.pause(SINK)
+
+    def resume_writing(self) -> None:
+        if self.fed_by is not None:
+            self.fed_by.src.resume(SINK)
+
+    # -- flow control --------------------------------------------------------------------------
+    def pause(self, reason: int) -> None:
+        if not self.paused and self.transport is not None and not self.lost:
+            self.transport.pause_reading()
+        self.paused |= reason
+
+    def resume(self, reason: int) -> None:
+        if not self.paused & reason:
+            return
+        self.paused &= ~reason
+        if not self.paused and self.transport is not None and not self.lost:
+            self.transport.resume_reading()
+
+    def set_linger_zero(self) -> None:
+        sock = self.transport.get_extra_info("socket") if self.transport else None
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:  # pragma: no cover - the socket is already gone
+                pass
+
+
+class Stage:
+    """One toxic running on one link: its input channel, where it writes, its task and state."""
+
+    __slots__ = ("toxic", "input", "output", "state", "task")
+
+    def __init__(self, toxic: "Toxic", input: Channel, output: Any, state: Any) -> None:
+        self.toxic = toxic
+        self.input = input
+        self.output = output
+        self.state = state
+        self.task: asyncio.Task[None] | None = None
+
+
+class Link:
+    """One direction of one connection: reader -> stages -> writer (see the module docstring)."""
+
+    def __init__(self, conn: "Connection", direction: str, src: Side, dst: Side) -> None:
+        self.conn = conn
+        self.direction = direction
+        self.src = src
+        self.dst = dst
+        src.feeds = self
+        dst.fed_by = self
+        self.stages: list[Stage] = []
+        self.received = 0
+        self.sent = 0
+        self.queued_bytes = 0
+        self.finished = False  # the reader has seen EOF
+        self.done = False  # the end reached the writer (or the connection closed)
+        self._write = dst.transport.write
+        self._loop = asyncio.get_running_loop()
+
+    # -- reader side ---------------------------------------------------------------------------
+    def receive(self, data: bytes) -> None:
+        self.received += len(data)
+        if self.stages:
+            self.stages[0].input.put(Chunk(data, self._loop.time()))
+        elif not self.done:
+            self._write(data)
+            self.sent += len(data)
+
+    def finish(self) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        end = Chunk(None, self._loop.time())
+        if self.stages:
+            self.stages[0].input.put(end)
+        else:
+            self.put(end)
+
+    # -- writer side (the Output of the last stage) -------------------------------------------
+    def put(self, item: Chunk) -> None:
+        if self.done:
+            return
+        if item.data is None:
+            self.done = True
+            self.conn.close(reset=item.reset)
+            return
+        if not self.dst.lost:
+            self._write(item.data)
+            self.sent += len(item.data)
+
+    def queued(self, delta: int) -> None:
+        self.queued_bytes += delta
+        if delta > 0:
+            if self.queued_bytes > QUEUE_HIGH:
+                self.src.pause(QUEUE)
+        elif self.queued_bytes < QUEUE_LOW and self.src.paused & QUEUE:
+            self.src.resume(QUEUE)
+
+    # -- the chain -----------------------------------------------------------------------------
+    def add(self, toxic: "Toxic") -> None:
+        kind = toxic.kind
+        stage = Stage(toxic, Channel(self), self, kind.new_state() if kind.new_state else None)
+        if self.stages:
+            self.stages[-1].output = stage.input
+        self.stages.append(stage)
+        self._start(stage)
+
+    def restart(self, toxic: "Toxic") -> None:
+        """The toxic was updated: stop its stage and run it again with the new config."""
+        for stage in self.stages:
+            if stage.toxic is toxic:
+                if stage.task is not None:
+                    stage.task.cancel()
+                self._start(stage)
+
+    def remove(self, toxic: "Toxic") -> None:
+        for i, stage in enumerate(self.stages):
+            if stage.toxic is toxic:
+                break
+        else:
+            return
+        if stage.task is not None:
+            stage.task.cancel()
+        for item in stage.input.drain():
+            stage.output.put(item)
+        if i > 0:
+            self.stages[i - 1].output = stage.output
+        del self.stages[i]
+
+    def stop(self) -> None:
+        for stage in self.stages:
+            if stage.task is not None:
+                stage.task.cancel()
+
+    def _start(self, stage: Stage) -> None:
+        toxic = stage.toxic
+        rng = self.conn.proxy.env.rng
+        active = rng.random() < toxic.toxicity
+        run = toxic.kind.run if active else noop.run
+        stub = Stub(stage.input, stage, stage.state, rng)
+        stage.task = self._loop.create_task(self._guard(run(toxic.config, stub)))
+
+    async def _guard(self, coro: Any) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # a toxic bug must not take the proxy down
+            log.exception("toxic failed on %s; closing the connection", self.conn.proxy.name)
+            self.conn.close()
+
+
+class Connection:
+    """A client, its upstream socket and the two links between them."""
+
+    def __init__(self, proxy: "Proxy", client: Side) -> None:
+        self.proxy = proxy
+        self.client = client
+        self.server: Side | None = None
+        self.up: Link | None = None
+        self.down: Link | None = None
+        self.closed = False
+        self.dial_task: asyncio.Task[None] | None = None
+        client.conn = self
+
+    def links(self) -> list[Link]:
+        return [x for x in (self.up, self.down) if x is not None]
+
+    def link(self, direction: str) -> Link | None:
+        return self.up if direction == "upstream" else self.down
+
+    def attach(self, server: Side, toxics: list["Toxic"]) -> None:
+        """The upstream answered: build both links with the proxy's current toxics, then read."""
+        self.server = server
+        self.up = Link(self, "upstream", self.client, server)
+        self.down = Link(self, "downstream", server, self.client)
+        for toxic in toxics:
+            link = self.up if toxic.direction == "upstream" else self.down
+            link.add(toxic)
+        self.client.flush_early()
+        server.flush_early()
+        self.client.resume(DIAL)
+        server.resume(DIAL)
+
+    def close(self, reset: bool = False, abort: bool = False) -> None:
+        """Close both sockets (after flushing what was written, unless ``abort`` or ``reset``)."""
+        if self.closed:
+            return
+        self.closed = True
+        if self.dial_task is not None:
+            self.dial_task.cancel()
+        for link in self.links():
+            link.done = True
+            link.stop()
+        for side in (self.client, self.server):
+            if side is None or side.transport is None:
+                continue
+            if reset:
+                side.set_linger_zero()
+            if reset or abort:
+                side.transport.abort()
+            else:
+                side.transport.close()
+        self.proxy.forget(self)

@@ -1,0 +1,143 @@
+"""The proxy server: the control API and every proxy in one asyncio loop (uvloop when present).
+
+    gameday proxy ──> run(options) ──> ProxyServer.start()
+                                          ├─ Env (seeded RNG, metrics)
+                                          ├─ ProxyCollection  <── --config FILE (as /populate)
+                                          └─ HttpServer(Api.handle) on --host:--port
+                       SIGINT/SIGTERM ──> ProxyServer.stop(): API listener, every proxy and
+                                          every connection closed
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from lab.errors import ConfigError, PortInUseError
+from lab.proxy import errors, model
+from lab.proxy.api import TOXIPROXY_VERSION, Api
+from lab.proxy.collection import ProxyCollection
+from lab.proxy.http import HttpServer
+from lab.proxy.metrics import Metrics
+from lab.proxy.proxy import Env
+
+log = logging.getLogger("lab.proxy")
+
+DEFAULT_VERSION = f"{TOXIPROXY_VERSION}+gameday"
+
+
+@dataclass(frozen=True)
+class Options:
+    host: str = "127.0.0.1"
+    port: int = 8474
+    config: Path | None = None
+    seed: int | None = None
+    proxy_metrics: bool = False
+    runtime_metrics: bool = False
+    version: str = DEFAULT_VERSION
+
+
+def load_config(path: Path) -> list[model.ProxyInput]:
+    """Read and check a ``--config`` file (a /populate array) before anything starts."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(data, list):
+        raise ConfigError(f"{path}: expected a JSON array of proxies like /populate takes, got {type(data).__name__}")
+    for i, entry in enumerate(data):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: [{i}]: expected an object with name, listen, upstream, enabled")
+        for key, kind in (("name", str), ("listen", str), ("upstream", str), ("enabled", bool)):
+            if key in entry and entry[key] is not None and not isinstance(entry[key], kind):
+                raise ConfigError(f"{path}: [{i}].{key}: expected a {'boolean' if kind is bool else 'string'}")
+        for key in ("name", "upstream"):
+            if not entry.get(key):
+                raise ConfigError(f"{path}: [{i}].{key}: missing required field")
+    try:
+        return model.parse_populate(raw)
+    except errors.ApiError as exc:  # pragma: no cover - the checks above catch these first
+        raise ConfigError(f"{path}: {exc.message}") from None
+
+
+class ProxyServer:
+    """The API and its proxies; ``async with ProxyServer(options) as s: ... s.url``."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        metrics = None
+        if options.proxy_metrics or options.runtime_metrics:
+            metrics = Metrics(options.proxy_metrics, options.runtime_metrics)
+        self.env = Env(rng=random.Random(options.seed), metrics=metrics)
+        self.collection = ProxyCollection(self.env)
+        self.api = Api(self.collection, metrics, options.version)
+        self.http = HttpServer(self.api.handle)
+        self.address: tuple[str, int] | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.address is not None
+        host, port = self.address
+        return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+
+    async def start(self) -> None:
+        specs = load_config(self.options.config) if self.options.config else []
+        try:
+            self.address = await self.http.start(self.options.host, self.options.port)
+        except OSError as exc:
+            raise PortInUseError(
+                f"API address {self.options.host}:{self.options.port}: {exc.strerror or exc}"
+            ) from None
+        if specs:
+            async with self.collection.lock:
+                _done, err = await self.collection.populate(specs)
+            if err is not None:
+                await self.stop()
+                raise ConfigError(f"{self.options.config}: {err.message}")
+
+    async def stop(self) -> None:
+        await self.http.close()
+        self.collection.stop_all()
+        await asyncio.sleep(0)
+
+    async def __aenter__(self) -> "ProxyServer":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stop()
+
+
+async def serve(options: Options, ready: Callable[[ProxyServer], None]) -> None:
+    """Run until SIGINT or SIGTERM, then close every listener and connection."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with ProxyServer(options) as server:
+            ready(server)
+            await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def run(options: Options, ready: Callable[[ProxyServer], None]) -> None:
+    """Blocking entry point: uvloop when importable, else the standard asyncio loop."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is optional
+        asyncio.run(serve(options, ready))
+    else:
+        uvloop.run(serve(options, ready))

@@ -1,0 +1,166 @@
+"""Helpers for the proxy tests: a `gameday proxy` process, raw HTTP, echo upstreams, sockets."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@dataclass
+class ProxyProcess:
+    """A running `gameday proxy` subprocess."""
+
+    proc: subprocess.Popen
+    url: str
+    host: str
+    port: int
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def start_proxy_process(*args: str, timeout: float = 15.0) -> ProxyProcess:
+    """Start `python -m lab.cli proxy --port 0 ...` and wait for its ready line."""
+    cmd = [sys.executable, "-m", "lab.cli", "proxy", "--host", "127.0.0.1", "--port", "0", *args]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("gameday proxy: API on "):
+        proc.kill()
+        _out, err = proc.communicate(timeout=5)
+        raise RuntimeError(f"proxy did not start (rc={proc.returncode}): {line!r} {err}")
+    assert time.monotonic() < deadline
+    url = line.strip().rsplit(" ", 1)[1]
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    return ProxyProcess(proc, url, host, int(port))
+
+
+class Api:
+    """Raw HTTP against the control API (a python-requests UA, as the Python client sends)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.session = requests.Session()
+
+    def request(self, method: str, path: str, **kw) -> requests.Response:
+        return self.session.request(method, self.url + path, timeout=10, **kw)
+
+    def get(self, path: str, **kw) -> requests.Response:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, **kw) -> requests.Response:
+        return self.request("POST", path, **kw)
+
+    def patch(self, path: str, **kw) -> requests.Response:
+        return self.request("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw) -> requests.Response:
+        return self.request("DELETE", path, **kw)
+
+    def create(self, name: str, upstream: str, listen: str = "127.0.0.1:0", **extra) -> dict:
+        r = self.post("/proxies", json={"name": name, "listen": listen, "upstream": upstream, **extra})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def add_toxic(self, proxy: str, **body) -> dict:
+        r = self.post(f"/proxies/{proxy}/toxics", json=body)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def clear(self) -> None:
+        for name in list(self.get("/proxies").json()):
+            self.delete(f"/proxies/{name}")
+
+
+class _EchoHandler(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        sock = self.request
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.connections.append(sock)  # type: ignore[attr-defined]
+        try:
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                sock.sendall(data)
+        except OSError:
+            return
+
+
+class EchoServer(socketserver.ThreadingTCPServer):
+    """A threaded TCP echo server on 127.0.0.1:<free port>."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _EchoHandler)
+        self.connections: list[socket.socket] = []
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.server_address[1]}"
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+        for c in self.connections:
+            try:
+                c.close()
+            except OSError:
+                pass
+        self.thread.join(5)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def connect(listen: str, timeout: float = 5.0) -> socket.socket:
+    host, port = listen.rsplit(":", 1)
+    s = socket.create_connection((host, int(port)), timeout=timeout)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def recv_exactly(sock: socket.socket, n: int) -> bytes:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            break
+        buf += chunk
+    return bytes(buf)
+
+
+def accepts(listen: str) -> bool:
+    """Whether a TCP connect to ``listen`` succeeds."""
+    host, port = listen.rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=1).close()
+        return True
+    except OSError:
+        return False
