@@ -48,10 +48,24 @@ def up(name: str, root: Path | None, config_file: Path | None, overrides: tuple[
     started = time.monotonic()
     with err.status(f"bringing stack '{name}' up ...") as spinner:
         status = stack.up(progress=lambda msg: spinner.update(msg))
+    _revert_faults(stack)
     console.print(f"[bold green]stack '{name}' is up[/] in {time.monotonic() - started:.1f} s")
     for label, url in status.urls.items():
         console.print(f"  {label:<9} {url}")
     console.print(f"  stop with: gameday down --name {name}")
+
+
+def _revert_faults(stack: LocalStack) -> None:
+    """Undo faults the journal says are still active (a crashed drill), before down or after up."""
+    from lab.faults import engine
+
+    if not stack.is_up() or not engine.journal_for(stack).active():
+        return
+    try:
+        for active in engine.revert_all(stack):
+            err.print(f"reverted fault left active: {active.kind} '{active.fault_id}'")
+    except Exception as exc:  # never block `down` on a fault that cannot be undone
+        err.print(f"[yellow]warning:[/] {exc}")
 
 
 @click.command()
@@ -62,7 +76,9 @@ def down(name: str, root: Path | None, every: bool, purge: bool) -> None:
     """Stop everything a stack started (idempotent)."""
     names = all_stacks(root or default_root()) if every else [name]
     for stack_name in names:
-        was_up = _stack(stack_name, root).down(purge=purge)
+        stack = _stack(stack_name, root)
+        _revert_faults(stack)
+        was_up = stack.down(purge=purge)
         verb = "stopped" if was_up else "was not running"
         console.print(f"stack '{stack_name}' {verb}" + (" (data purged)" if purge else ""))
     if every and not names:

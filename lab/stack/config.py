@@ -116,6 +116,17 @@ def load_config(path: str | Path | None = None, overrides: tuple[str, ...] | lis
     return _validate(data, origin if not overrides else f"{origin} + --set")
 
 
+def apply_overrides(config: StackConfig, overrides: list[str], origin: str = "--set") -> StackConfig:
+    """A copy of `config` with `key=value` overrides applied (validated like `--set`)."""
+    data = config.model_dump()
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise ConfigError(f"{origin} {item}: expected KEY=VALUE")
+        _assign(data, key.strip(), yaml.safe_load(raw) if raw.strip() else raw, f"{origin} {item}")
+    return _validate(data, origin)
+
+
 def _assign(data: dict[str, Any], dotted: str, value: Any, origin: str) -> None:
     parts = dotted.split(".")
     node: Any = data

@@ -38,7 +38,7 @@ import psycopg2
 from lab.errors import PortInUseError, StackError, StackExistsError, StackNotFoundError, StartupTimeout, UsageError
 from lab.stack import postgres, procs
 from lab.stack.base import ServiceStatus, StackStatus
-from lab.stack.config import StackConfig
+from lab.stack.config import StackConfig, apply_overrides
 from lab.stack.pgbin import find_pg_bin
 from lab.stack.state import ServiceState, StackState, check_name, default_root
 
@@ -177,6 +177,22 @@ class LocalStack:
         web.workers = workers
         self._save()
         return workers
+
+    def reconfigure(self, overrides: list[str], restart: tuple[str, ...]) -> StackConfig:
+        """Change settings of the running stack (`key=value`, as for `up`), restarting `restart`."""
+        state = self._require_up()
+        new = apply_overrides(StackConfig.model_validate(state.config), overrides)
+        with self._lock():
+            state.config = new.model_dump()
+            self._save()
+            for name in restart:
+                self._stop(name)
+                self._start(name)
+        return new
+
+    def settings(self) -> StackConfig:
+        """The running stack's current configuration."""
+        return StackConfig.model_validate(self._require_up().config)
 
     def web_workers(self) -> list[int]:
         """Pids of Arcade's live worker processes."""

@@ -1,0 +1,74 @@
+"""Turn pydantic validation errors into the lab's one-line messages with "did you mean"."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+
+def dotted(loc: Sequence[Any]) -> str:
+    """('faults', 2, 'kind') -> 'faults[2].kind'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """"; did you mean 'x'?" or "; valid: a, b, c"."""
+    options = sorted(set(choices))
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    return f"; valid: {', '.join(options)}" if options else ""
+
+
+def first_error(exc: ValidationError, model: type[BaseModel], prefix: Sequence[Any] = ()) -> str:
+    """'<path>: <what is wrong>' for the first error, with the valid keys for an unknown one."""
+    err = exc.errors()[0]
+    loc = [*prefix, *err["loc"]]
+    where = dotted(loc)
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"{where}: unknown field{did_you_mean(str(loc[-1]), fields_at(model, list(err['loc'])[:-1]))}{more}"
+    if kind == "missing":
+        return f"{where}: required field is missing{more}"
+    msg = err["msg"]
+    msg = msg[0].lower() + msg[1:]
+    if msg.startswith("value error, "):
+        return f"{where}: {msg[len('value error, '):]}{more}"
+    return f"{where}: {msg}, got {err.get('input')!r}{more}"
+
+
+def fields_at(model: type[BaseModel], path: Sequence[Any]) -> list[str]:
+    """Field names of the (nested) model found at `path` inside `model`."""
+    current: Any = model
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if isinstance(current, type) and issubclass(current, BaseModel) else None
+        if field is None:
+            return []
+        current = _inner_model(field.annotation)
+        if current is None:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,261 @@
+"""Scenario files: the model, and validation that names the culprit before anything runs.
+
+    text ──yaml──▶ dict ──pydantic──▶ Scenario ──cross-checks──▶ valid Scenario
+                                      (fault kinds and their params, runbook, responder actions,
+                                       unique ids, `after` references and cycles)
+
+Pure: the caller reads the file and passes the registries in. Every error is one line:
+`scenarios/x.yaml: faults[2].kind: unknown fault 'conection_hog'; did you mean 'connection_hog'?`
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from lab.core.errors import did_you_mean, first_error
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BasedOn(_Model):
+    """The real incident a scenario retells."""
+
+    incident: str
+    date: str | None = None
+    source: str | None = Field(None, description="where the story comes from (a postmortem file or URL)")
+
+
+class Story(_Model):
+    """What responders are told when the drill starts, and what only the facilitator knows."""
+
+    told: str
+    not_told: str = ""
+
+
+class StackNeeds(_Model):
+    """Settings the scenario's stack must have (mapped onto `gameday up` config keys)."""
+
+    max_connections: int = Field(40, ge=5, le=10000)
+    access_mode: Literal["pool", "per-request"] = "pool"
+    workers: int = Field(2, ge=1, le=64)
+    threads: int = Field(8, ge=1, le=256)
+    pool_size: int = Field(4, ge=1, le=1000)
+    statement_timeout_ms: int = Field(5000, ge=0)
+    request_timeout_s: float = Field(5.0, gt=0, le=600)
+    proxy: bool = True
+    pooler: bool = Field(False, description="a connection pooler is available for `enable-pooler`")
+
+    def overrides(self) -> list[str]:
+        """The `--set key=value` list that gives a stack these settings."""
+        return [
+            f"db.max_connections={self.max_connections}",
+            f"web.access_mode={self.access_mode}",
+            f"web.workers={self.workers}",
+            f"web.threads={self.threads}",
+            f"web.pool_size={self.pool_size}",
+            f"web.statement_timeout_ms={self.statement_timeout_ms}",
+            f"web.request_timeout_s={self.request_timeout_s}",
+            f"proxy.enabled={'true' if self.proxy else 'false'}",
+            "loadgen.enabled=true",
+        ]
+
+
+class Traffic(_Model):
+    """Player traffic before any fault (the load generator's baseline)."""
+
+    baseline_rps: float = Field(10.0, ge=0, le=10000)
+
+
+class SteadyState(_Model):
+    """The SLO the stack must meet before any fault is injected."""
+
+    availability_min: float = Field(0.99, ge=0, le=1)
+    p95_ms_max: float = Field(1000.0, gt=0)
+    window_s: float = Field(5.0, gt=0, le=600)
+
+
+class FaultStep(_Model):
+    """One step of the fault schedule: a fault kind with parameters, when, and for how long."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    kind: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    at_s: float = Field(0.0, ge=0, description="seconds after the drill starts, or after `after` happened")
+    after: str | None = Field(None, description="another fault's id, or alert:<AlertName>")
+    duration_s: float | None = Field(None, gt=0, description="reverted by the runner after this long")
+
+
+class Success(_Model):
+    """When the drill counts as recovered."""
+
+    slo_holds_s: float = Field(30.0, gt=0, le=3600)
+    availability_min: float = Field(0.99, ge=0, le=1)
+    causes_gone: bool = Field(True, description="every fault still active must also have lost its cause")
+
+
+class Hint(_Model):
+    """Help the facilitator can release, at a time or on request, at a score cost."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    text: str
+    at_s: float | None = Field(None, ge=0)
+    cost: int = Field(5, ge=0, le=100)
+
+
+class ResponderStep(_Model):
+    """One action of a scripted responder (the autopilot or the wrong-turns player)."""
+
+    action: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    at_s: float = Field(0.0, ge=0, description="seconds after the drill starts, or after `after` happened")
+    after: str | None = Field(None, description="alert:<AlertName>, or fault:<id>")
+    note: str | None = None
+
+
+class Alerts(_Model):
+    """Alert rules the scenario switches off to match the historical setup."""
+
+    disabled: list[str] = Field(default_factory=list)
+
+
+class Scenario(_Model):
+    """A drill: the story, the stack, the faults, when it counts as healed, and its responders."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    title: str
+    difficulty: Literal["easy", "medium", "hard"]
+    based_on: BasedOn | None = None
+    story: Story
+    stack: StackNeeds = StackNeeds()
+    traffic: Traffic = Traffic()
+    steady_state: SteadyState = SteadyState()
+    faults: list[FaultStep] = Field(min_length=1)
+    success: Success = Success()
+    time_limit_s: float = Field(900.0, gt=0, le=24 * 3600)
+    hints: list[Hint] = Field(default_factory=list)
+    alerts: Alerts = Alerts()
+    runbook: str
+    par_score: float = Field(70.0, ge=0, le=100)
+    autopilot: list[ResponderStep] = Field(min_length=1)
+    wrong_turns: list[ResponderStep] = Field(default_factory=list)
+
+    @field_validator("faults")
+    @classmethod
+    def _unique_fault_ids(cls, steps: list[FaultStep]) -> list[FaultStep]:
+        seen: set[str] = set()
+        for step in steps:
+            if step.id in seen:
+                raise ValueError(f"duplicate fault id '{step.id}'")
+            seen.add(step.id)
+        return steps
+
+    def fault(self, fault_id: str) -> FaultStep:
+        return next(step for step in self.faults if step.id == fault_id)
+
+
+class ScenarioInvalid(ValueError):
+    """A scenario failed validation; str() is the one-line message (without the file name)."""
+
+
+def parse_scenario(
+    text: str,
+    fault_params: Mapping[str, type[BaseModel]],
+    runbooks: Collection[str],
+    actions: Collection[str],
+    alerts: Collection[str] = (),
+) -> Scenario:
+    """Parse and fully validate a scenario's YAML text; raise ScenarioInvalid naming the field."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ScenarioInvalid(f"not valid YAML{where}") from None
+    if not isinstance(data, dict):
+        raise ScenarioInvalid("expected a mapping with id, title, story, faults, runbook, autopilot, ...")
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioInvalid(first_error(exc, Scenario)) from None
+    _check_faults(scenario, fault_params)
+    _check_after(scenario, alerts)
+    if scenario.runbook not in runbooks:
+        raise ScenarioInvalid(f"runbook: unknown runbook '{scenario.runbook}'{did_you_mean(scenario.runbook, runbooks)}")
+    for group in ("autopilot", "wrong_turns"):
+        for i, step in enumerate(getattr(scenario, group)):
+            if step.action not in actions:
+                raise ScenarioInvalid(f"{group}[{i}].action: unknown action '{step.action}'{did_you_mean(step.action, actions)}")
+            _check_reference(f"{group}[{i}].after", step.after, scenario, alerts)
+    for name in scenario.alerts.disabled:
+        if alerts and name not in alerts:
+            raise ScenarioInvalid(f"alerts.disabled: unknown alert '{name}'{did_you_mean(name, alerts)}")
+    return scenario
+
+
+def _check_faults(scenario: Scenario, fault_params: Mapping[str, type[BaseModel]]) -> None:
+    for i, step in enumerate(scenario.faults):
+        model = fault_params.get(step.kind)
+        if model is None:
+            raise ScenarioInvalid(f"faults[{i}].kind: unknown fault '{step.kind}'{did_you_mean(step.kind, fault_params)}")
+        try:
+            model.model_validate(step.params)
+        except ValidationError as exc:
+            raise ScenarioInvalid(first_error(exc, model, prefix=("faults", i, "params"))) from None
+
+
+def _check_reference(where: str, ref: str | None, scenario: Scenario, alerts: Collection[str]) -> None:
+    if ref is None:
+        return
+    kind, _, name = ref.partition(":")
+    ids = [s.id for s in scenario.faults]
+    if kind == "alert" and name:
+        if alerts and name not in alerts:
+            raise ScenarioInvalid(f"{where}: unknown alert '{name}'{did_you_mean(name, alerts)}")
+    elif kind == "fault" and name:
+        if name not in ids:
+            raise ScenarioInvalid(f"{where}: unknown fault id '{name}'{did_you_mean(name, ids)}")
+    else:
+        raise ScenarioInvalid(f"{where}: expected 'alert:<AlertName>' or 'fault:<id>', got '{ref}'")
+
+
+def _check_after(scenario: Scenario, alerts: Collection[str]) -> None:
+    """Fault steps may follow another fault (`after: <id>` or `fault:<id>`) or an alert; no cycles."""
+    ids = [s.id for s in scenario.faults]
+    parent: dict[str, str] = {}
+    for i, step in enumerate(scenario.faults):
+        if step.after is None:
+            continue
+        if step.after.startswith("alert:"):
+            _check_reference(f"faults[{i}].after", step.after, scenario, alerts)
+            continue
+        target = step.after.removeprefix("fault:")
+        if target not in ids:
+            raise ScenarioInvalid(f"faults[{i}].after: unknown fault id '{target}'{did_you_mean(target, ids)}")
+        parent[step.id] = target
+    for i, step in enumerate(scenario.faults):
+        path = [step.id]
+        node = step.id
+        while node in parent:
+            node = parent[node]
+            if node in path:
+                cycle = " -> ".join([*path[path.index(node):], node])
+                raise ScenarioInvalid(f"faults[{i}].after: circular 'after': {cycle}")
+            path.append(node)
+
+
+def after_target(step: FaultStep) -> tuple[str, str] | None:
+    """('fault', id) or ('alert', name) for a step's `after`, or None when it runs at an offset."""
+    if step.after is None:
+        return None
+    kind, _, name = step.after.partition(":")
+    if not name:
+        return ("fault", kind)
+    return (kind, name)

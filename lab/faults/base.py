@@ -1,0 +1,97 @@
+"""What a fault is: parameters, inject, revert, whether its cause is still there, its symptom.
+
+    Fault ── params (pydantic model, validated with the scenario)
+         ├── snapshot(ctx, params) -> data    what revert restores, read BEFORE the journal entry
+         ├── inject(ctx, params) -> data      more data (pids, names), journaled after injection
+         ├── revert(ctx, params, data)        idempotent; works from the journal alone
+         ├── cause_present(ctx, params, data) "is the harm still being done?" (success check)
+         └── symptom                          what the probe must see while it is active
+
+Faults talk to the stack only through its interface, to the fault proxy only through the
+Toxiproxy HTTP API, and to the load generator only through its control interface.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from lab.errors import LabError
+from lab.stack.local import LocalStack
+
+
+class Params(BaseModel):
+    """Base of every fault's parameters: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FaultError(LabError):
+    """A fault could not be injected or reverted."""
+
+
+@dataclass(frozen=True)
+class Symptom:
+    """What users see while the fault is active, in the probe's terms (checked by verify)."""
+
+    description: str
+    availability_below: float | None = None
+    latency_p95_above_ms: float | None = None
+    route: str | None = None
+
+
+@dataclass
+class FaultContext:
+    """Everything a fault may touch for one injection."""
+
+    stack: LocalStack
+    fault_id: str
+    state_dir: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.state_dir = self.stack.run_dir / "faults"
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+
+    def toxiproxy(self):  # type: ignore[no-untyped-def]
+        """A toxiproxy-python client on this stack's proxy API (works against real Toxiproxy too)."""
+        from toxiproxy import Toxiproxy
+
+        host, port = self.stack.address("proxy").split(":")
+        client = Toxiproxy()
+        client.update_api_consumer(host, int(port))
+        return client
+
+    def loadgen(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Call the load generator's control interface."""
+        url = f"http://{self.stack.address('loadgen')}{path}"
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return json.loads(resp.read() or b"{}")  # type: ignore[no-any-return]
+
+
+Inject = Callable[[FaultContext, Any], dict[str, Any]]
+Revert = Callable[[FaultContext, Any, dict[str, Any]], None]
+Present = Callable[[FaultContext, Any, dict[str, Any]], bool]
+Snapshot = Callable[[FaultContext, Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One kind of harm, registered by name in lab.faults.FAULTS."""
+
+    name: str
+    summary: str
+    params: type[Params]
+    inject: Inject
+    revert: Revert
+    cause_present: Present
+    symptom: Symptom
+    instant: bool = False  # a one-shot event (a restart, a kill): nothing to revert
+    snapshot: Snapshot | None = None

@@ -1,0 +1,94 @@
+"""`gameday inject | revert | recover | faults`: a facilitator's hand on the fault library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from lab.errors import UsageError
+from lab.faults import FAULTS, engine
+from lab.stack.cli import _stack, stack_options
+
+console = Console(highlight=False)
+
+
+def parse_params(items: tuple[str, ...]) -> dict[str, object]:
+    """key=value arguments, values read as YAML scalars (numbers, booleans, strings)."""
+    params: dict[str, object] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{item!r}: fault parameters are KEY=VALUE, e.g. connections=30")
+        params[key] = yaml.safe_load(raw) if raw else ""
+    return params
+
+
+@click.command()
+@click.argument("kind")
+@click.argument("params", nargs=-1, metavar="[KEY=VALUE]...")
+@click.option("--id", "fault_id", help="Name this fault instance [default: KIND-N].")
+@stack_options
+def inject(kind: str, params: tuple[str, ...], fault_id: str | None, name: str, root: Path | None) -> None:
+    """Inject a fault into a running stack (journaled first; `gameday revert` undoes it)."""
+    stack = _stack(name, root)
+    values = parse_params(params)
+    engine.check(kind, values)
+    stack._require_up()
+    done = engine.inject(stack, kind, values, fault_id)
+    console.print(f"injected {kind} as '{done}'" + (" (one-shot)" if FAULTS[kind].instant else ""))
+
+
+@click.command()
+@click.argument("fault_id", required=False)
+@click.option("--all", "every", is_flag=True, help="Revert every active fault.")
+@stack_options
+def revert(fault_id: str | None, every: bool, name: str, root: Path | None) -> None:
+    """Revert one active fault, or all of them."""
+    if not fault_id and not every:
+        raise UsageError("name the fault to revert (see `gameday faults`), or pass --all")
+    stack = _stack(name, root)
+    stack._require_up()
+    reverted = engine.revert_all(stack) if every else [engine.revert_id(stack, fault_id or "")]
+    for active in reverted:
+        console.print(f"reverted {active.kind} '{active.fault_id}'")
+    if not reverted:
+        console.print("no fault was active")
+
+
+@click.command()
+@stack_options
+def recover(name: str, root: Path | None) -> None:
+    """Revert whatever the fault journal says is still active (after a crash or kill -9)."""
+    stack = _stack(name, root)
+    stack._require_up()
+    reverted = engine.revert_all(stack)
+    for active in reverted:
+        console.print(f"reverted {active.kind} '{active.fault_id}'")
+    console.print(f"recovered: {len(reverted)} fault(s) reverted" if reverted else "nothing to recover")
+
+
+@click.command()
+@stack_options
+def faults(name: str, root: Path | None) -> None:
+    """List the fault kinds, and the faults active on a stack."""
+    table = Table(title="fault kinds", title_justify="left")
+    table.add_column("kind")
+    table.add_column("what it does")
+    table.add_column("parameters")
+    for kind, fault in FAULTS.items():
+        params = ", ".join(f"{k}={v.default}" for k, v in fault.params.model_fields.items())
+        table.add_row(kind, fault.summary, params or "-")
+    console.print(table)
+    stack = _stack(name, root)
+    if stack.is_up():
+        active = engine.journal_for(stack).active()
+        if active:
+            console.print(f"active on stack '{name}':")
+            for a in active.values():
+                console.print(f"  {a.fault_id}  {a.kind}  {a.params}")
+        else:
+            console.print(f"no fault active on stack '{name}'")

@@ -1,0 +1,88 @@
+"""The fault journal: an append-only JSONL file per stack, fsynced before a fault is injected.
+
+    inject (intent + snapshot) ─▶ fault.inject ─▶ injected (data) ─▶ ... ─▶ revert ─▶ reverted
+
+A fault is active from its `inject` line until its `reverted` line, so a runner killed with
+kill -9 at any point leaves enough on disk for `gameday recover` to undo it. A torn last line
+(a crash mid-write) is ignored on read.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ActiveFault:
+    """A fault the journal says is (or may be) in effect."""
+
+    fault_id: str
+    kind: str
+    params: dict[str, Any]
+    data: dict[str, Any]
+    run_id: str | None
+    injected_at: float
+    confirmed: bool  # False: the injector died before recording success
+
+
+@dataclass
+class FaultJournal:
+    """Append-only record of every inject and revert on one stack."""
+
+    path: Path
+    _seq: int = field(default=0, init=False)
+
+    def append(self, op: str, fault_id: str, kind: str, params: dict[str, Any] | None = None,
+               data: dict[str, Any] | None = None, run_id: str | None = None, error: str | None = None) -> None:
+        """Write one line and fsync it before returning."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        record = {"t": time.time(), "op": op, "fault_id": fault_id, "kind": kind, "params": params or {},
+                  "data": data or {}, "run_id": run_id}
+        if error:
+            record["error"] = error
+        line = (json.dumps(record, sort_keys=True) + "\n").encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def records(self) -> list[dict[str, Any]]:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in raw.splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue  # a torn last line from a crash mid-write
+        return out
+
+    def active(self) -> dict[str, ActiveFault]:
+        """Faults injected (or being injected) and not yet reverted, in injection order."""
+        current: dict[str, ActiveFault] = {}
+        for rec in self.records():
+            fid = rec["fault_id"]
+            if rec["op"] == "inject":
+                current[fid] = ActiveFault(fid, rec["kind"], rec["params"], rec["data"], rec.get("run_id"),
+                                           rec["t"], confirmed=False)
+            elif rec["op"] == "injected" and fid in current:
+                prev = current[fid]
+                current[fid] = ActiveFault(fid, prev.kind, prev.params, {**prev.data, **rec["data"]},
+                                           prev.run_id, prev.injected_at, confirmed=True)
+            elif rec["op"] == "reverted":
+                current.pop(fid, None)
+        return current
+
+    def used_ids(self) -> set[str]:
+        return {rec["fault_id"] for rec in self.records()}

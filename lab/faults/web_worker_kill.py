@@ -1,0 +1,46 @@
+"""web_worker_kill: Arcade worker processes killed (gunicorn starts new ones)."""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any
+
+from pydantic import Field
+
+from lab.faults.base import Fault, FaultContext, Params, Symptom
+
+
+class KillParams(Params):
+    count: int = Field(1, ge=1, le=64)
+
+
+def inject(ctx: FaultContext, p: KillParams) -> dict[str, Any]:
+    killed = []
+    for pid in ctx.stack.web_workers()[: p.count]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        except ProcessLookupError:
+            pass
+    return {"killed": killed}
+
+
+def revert(ctx: FaultContext, p: KillParams, data: dict[str, Any]) -> None:
+    """gunicorn replaces killed workers by itself: nothing to undo."""
+
+
+def cause_present(ctx: FaultContext, p: KillParams, data: dict[str, Any]) -> bool:
+    return False
+
+
+FAULT = Fault(
+    name="web_worker_kill",
+    summary="SIGKILL N Arcade worker processes (in-flight requests fail)",
+    params=KillParams,
+    inject=inject,
+    revert=revert,
+    cause_present=cause_present,
+    symptom=Symptom("in-flight requests on the killed workers fail"),
+    instant=True,
+)
