@@ -12,30 +12,36 @@ from lab.faults.base import Fault, FaultContext, Params, Symptom
 class SurgeParams(Params):
     factor: float = Field(5.0, gt=1, le=1000, description="target rate = baseline x factor")
     shape: Literal["constant", "step", "ramp", "spike"] = "ramp"
-    ramp_s: float = Field(10.0, ge=0, le=3600, description="time to reach the target (ramp, step)")
+    ramp_s: float = Field(10.0, ge=0, le=3600, description="ramp: time to reach the target; step: delay")
+    spike_s: float = Field(30.0, gt=0, le=3600, description="spike: how long the peak lasts")
 
 
 def snapshot(ctx: FaultContext, p: SurgeParams) -> dict[str, Any]:
-    return {"baseline": float(ctx.loadgen("GET", "/state").get("rate", 0.0))}
+    return {"baseline": float(ctx.loadgen("GET", "/state").get("current_rate", 0.0))}
 
 
 def inject(ctx: FaultContext, p: SurgeParams) -> dict[str, Any]:
     baseline = snapshot(ctx, p)["baseline"]
-    body: dict[str, Any] = {"rate": baseline * p.factor, "shape": p.shape}
-    if p.shape in ("ramp", "step"):
-        body["duration_s"] = p.ramp_s
-        body["from_rate"] = baseline
+    target = max(baseline, 1.0) * p.factor
+    body: dict[str, Any] = {
+        "constant": {"rate": target},
+        "ramp": {"shape": "ramp", "rate": baseline, "to": target, "over": max(p.ramp_s, 0.001)},
+        "step": {"shape": "step", "rate": baseline, "to": target, "at": p.ramp_s},
+        "spike": {"shape": "spike", "rate": baseline, "to": target, "at": 0, "duration": p.spike_s},
+    }[p.shape]
     ctx.loadgen("POST", "/rate", body)
-    return {}
+    return {"target": target}
 
 
 def revert(ctx: FaultContext, p: SurgeParams, data: dict[str, Any]) -> None:
     baseline = data.get("baseline", ctx.stack.settings().loadgen.rate)
-    ctx.loadgen("POST", "/rate", {"rate": float(baseline), "shape": "constant"})
+    ctx.loadgen("POST", "/rate", {"rate": float(baseline)})
 
 
 def cause_present(ctx: FaultContext, p: SurgeParams, data: dict[str, Any]) -> bool:
-    return float(ctx.loadgen("GET", "/state").get("rate", 0.0)) > float(data.get("baseline", 0.0)) * 1.05
+    state = ctx.loadgen("GET", "/state")
+    baseline = float(data.get("baseline", 0.0))
+    return max(float(state.get("current_rate", 0.0)), float(state.get("to") or 0.0)) > baseline * 1.05 + 0.01
 
 
 FAULT = Fault(

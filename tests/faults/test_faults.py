@@ -182,3 +182,41 @@ def test_every_fault_kind_is_covered_here():
                "slow_query", "net_latency", "net_bandwidth", "net_timeout", "net_reset_peer", "net_down",
                "web_worker_kill", "bad_deploy", "traffic_surge"}
     assert set(FAULTS) == covered
+
+
+@pytest.fixture(scope="module")
+def loaded_stack(tmp_path_factory):
+    from lab.stack.config import load_config
+    from lab.stack.local import LocalStack
+
+    config = load_config(None, ["loadgen.enabled=true", "loadgen.rate=20"])
+    s = LocalStack("surge", tmp_path_factory.mktemp("gd"), config)
+    s.up()
+    yield s
+    engine.revert_all(s)
+    s.down(purge=True)
+
+
+def _arcade_requests(stack) -> float:
+    """Total requests Arcade itself counted (its /metrics): the independent side of the check."""
+    with urllib.request.urlopen(stack.urls()["metrics"], timeout=5) as resp:
+        text = resp.read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("arcade_http_requests_total{"))
+
+
+def test_traffic_surge_multiplies_what_arcade_serves(loaded_stack):
+    stack = loaded_stack
+    time.sleep(2)
+    a0 = _arcade_requests(stack)
+    time.sleep(2)
+    base_rate = (_arcade_requests(stack) - a0) / 2
+    fid = engine.inject(stack, "traffic_surge", {"factor": 4, "shape": "constant"})
+    time.sleep(1)
+    a1 = _arcade_requests(stack)
+    time.sleep(2)
+    surge_rate = (_arcade_requests(stack) - a1) / 2
+    assert surge_rate > 2.5 * base_rate, (base_rate, surge_rate)
+    engine.revert_id(stack, fid)
+    state = json.loads(urllib.request.urlopen(f"http://{stack.address('loadgen')}/state", timeout=5).read())
+    assert abs(state["current_rate"] - 20) < 0.5
