@@ -323,6 +323,9 @@ def ensure_template(pgbin: PgBin, progress=print) -> Path:  # type: ignore[no-un
         try:
             _build_template(pgbin, building, progress)
             os.rename(building, target)
+            for stale in root.glob(f"pg{pgbin.version}-*"):
+                if stale != target:  # an older schema's template: stacks hold their own copies
+                    shutil.rmtree(stale, ignore_errors=True)
         finally:
             if building.exists():
                 shutil.rmtree(building, ignore_errors=True)
