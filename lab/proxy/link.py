@@ -38,8 +38,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger("lab.proxy")
 
-QUEUE_HIGH = 8 * 1024 * 1024
-QUEUE_LOW = 2 * 1024 * 1024
+QUEUE_HIGH = 32 * 1024 * 1024  # what 1024 chunks of 32 KiB hold in Toxiproxy
+QUEUE_LOW = 16 * 1024 * 1024
 WRITE_HIGH = 1024 * 1024
 WRITE_LOW = 256 * 1024
 

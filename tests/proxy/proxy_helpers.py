@@ -91,31 +91,37 @@ class Api:
             self.delete(f"/proxies/{name}")
 
 
-class _EchoHandler(socketserver.BaseRequestHandler):
+def echo_handler(sock: socket.socket) -> None:
+    while True:
+        data = sock.recv(65536)
+        if not data:
+            return
+        sock.sendall(data)
+
+
+class _Handler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         sock = self.request
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.connections.append(sock)  # type: ignore[attr-defined]
         try:
-            while True:
-                data = sock.recv(65536)
-                if not data:
-                    return
-                sock.sendall(data)
+            self.server.func(sock)  # type: ignore[attr-defined]
         except OSError:
             return
 
 
 class EchoServer(socketserver.ThreadingTCPServer):
-    """A threaded TCP echo server on 127.0.0.1:<free port>."""
+    """A threaded TCP server on 127.0.0.1:<free port> running ``func(sock)`` per connection
+    (an echo by default)."""
 
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _EchoHandler)
+    def __init__(self, func=echo_handler) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.func = func
         self.connections: list[socket.socket] = []
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
     @property
