@@ -108,6 +108,13 @@ def _go_syntax_message(exc: json.JSONDecodeError, text: str) -> str:
     if msg.startswith("Unterminated string") or pos >= len(text):
         return "unexpected EOF"
     c = _quote_char(text[pos])
+    literal = {"t": "true", "f": "false", "n": "null"}.get(text[pos])
+    if literal and msg.startswith("Expecting value"):
+        for i, want in enumerate(literal):
+            if pos + i >= len(text):
+                return "unexpected EOF"
+            if text[pos + i] != want:
+                return f"invalid character {_quote_char(text[pos + i])} in literal {literal} (expecting {_quote_char(want)})"
     if msg.startswith("Invalid control character"):
         return f"invalid character {c} in string literal"
     if msg.startswith("Invalid \\escape") or msg.startswith("Invalid \\u"):
