@@ -78,7 +78,7 @@ def parse_shape(data: dict[str, Any]) -> Shape:
         limit = MAX_RATE if key in ("rate", "to") else MAX_SECONDS
         if not 0 <= raw <= limit:
             unit = "requests per second" if key in ("rate", "to") else "seconds"
-            raise ShapeError(f"{key}: {raw!r} is out of range; valid: 0-{limit:g} ({unit})")
+            raise ShapeError(f"{key}: {raw:g} is out of range; valid: 0-{limit:g} ({unit})")
         if key in ("over", "duration") and raw == 0:
             raise ShapeError(f"{key}: must be greater than 0 seconds")
         values[key] = float(raw)

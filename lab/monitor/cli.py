@@ -1,0 +1,178 @@
+"""`gameday load set RATE | show` and `gameday monitor`: drive and watch a stack by hand."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.live import Live
+
+from lab.errors import StackError, UsageError
+from lab.monitor.events import JsonlSink
+from lab.monitor.monitor import Monitor, MonitorConfig, MonitorThread, pg_target_of
+from lab.monitor.probe import ProbeConfig
+from lab.monitor.rules import RuleError, apply_overrides, default_rules, parse_assignment
+from lab.monitor.view import plain_line, render
+from lab.stack.cli import stack_options
+from lab.stack.local import LocalStack
+from lab.stack.state import default_root
+from loadgen.mix import MixError, parse_mix
+from loadgen.shapes import SHAPES, ShapeError, parse_shape
+
+console = Console(highlight=False, soft_wrap=True)
+
+
+def control_call(address: str, method: str, path: str, body: Any = None, timeout: float = 3.0) -> Any:
+    """One request to the load generator's control interface; its 400 becomes a UsageError."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(f"http://{address}{path}", data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        try:
+            message = json.loads(exc.read()).get("error", f"HTTP {exc.code}")
+        except ValueError:
+            message = f"HTTP {exc.code}"
+        if exc.code == 400:
+            raise UsageError(message) from None
+        raise StackError(f"load generator at {address}: {message}") from None
+    except (OSError, urllib.error.URLError) as exc:
+        raise StackError(f"load generator at {address} is not answering ({getattr(exc, 'reason', exc)}); "
+                         "`gameday status` shows its health") from None
+
+
+def _stack(name: str, root: Path | None) -> LocalStack:
+    return LocalStack(name, root or default_root())
+
+
+@click.group()
+def load() -> None:
+    """Show or change the player traffic the load generator sends."""
+
+
+@load.command("set", context_settings={"ignore_unknown_options": True})
+@stack_options
+@click.argument("rate")
+@click.option("--shape", default="constant", show_default=True, help=f"One of: {', '.join(SHAPES)}.")
+@click.option("--to", "to", type=float, help="step/ramp/spike: the rate to go to.")
+@click.option("--at", "at", type=float, help="step/spike: seconds from now.")
+@click.option("--over", type=float, help="ramp: seconds to reach --to.")
+@click.option("--duration", type=float, help="spike: seconds at --to.")
+@click.option("--mix", help="Route weights, e.g. lobby=30,login=10.")
+def load_set(name: str, root: Path | None, rate: str, shape: str, to: float | None, at: float | None,
+             over: float | None, duration: float | None, mix: str | None) -> None:
+    """Set the request rate (per second) and its shape, starting now."""
+    try:
+        value = float(rate)
+    except ValueError:
+        raise UsageError(f"rate: expected requests per second (a number from 0 to 100000), got {rate!r}") from None
+    body: dict[str, Any] = {"shape": shape, "rate": value}
+    body.update({k: v for k, v in {"to": to, "at": at, "over": over, "duration": duration}.items() if v is not None})
+    try:
+        parse_shape(body)  # the generator checks again; this gives the error before any network
+        if mix is not None:
+            body["mix"] = parse_mix(mix).as_dict()
+    except (ShapeError, MixError) as exc:
+        raise UsageError(str(exc)) from None
+    state = control_call(_stack(name, root).address("loadgen"), "POST", "/rate", body)
+    console.print(f"load: {_describe(state)}")
+
+
+@load.command("show")
+@stack_options
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def load_show(name: str, root: Path | None, as_json: bool) -> None:
+    """Show the current shape and the last seconds' counts and latency."""
+    address = _stack(name, root).address("loadgen")
+    state = control_call(address, "GET", "/state")
+    stats = control_call(address, "GET", "/stats?seconds=5")
+    if as_json:
+        click.echo(json.dumps({"state": state, "stats": stats}, indent=2))
+        return
+    console.print(f"load: {_describe(state)}")
+    for s in stats["seconds"]:
+        lat = s["latency_ms"]
+        outcomes: dict[str, int] = {}
+        for counts in s["counts"].values():
+            for outcome, n in counts.items():
+                outcomes[outcome] = outcomes.get(outcome, 0) + n
+        shown = " ".join(f"{k}:{v}" for k, v in sorted(outcomes.items())) or "-"
+        console.print(f"  {time.strftime('%H:%M:%S', time.localtime(s['t']))} issued {s['issued']:>6}  "
+                      f"p50 {lat['p50']} p90 {lat['p90']} p99 {lat['p99']} max {lat['max']} ms  {shown}")
+
+
+def _describe(state: dict[str, Any]) -> str:
+    params = ", ".join(f"{k} {state[k]:g}" for k in ("rate", "to", "at", "over", "duration") if k in state)
+    return f"{state['shape']} ({params}); now {state['current_rate']:g} req/s to {state['target']}"
+
+
+@click.command()
+@stack_options
+@click.option("--duration", type=float, help="Stop after this many seconds (default: until Ctrl-C).")
+@click.option("--plain", is_flag=True, help="One line per second instead of the live view.")
+@click.option("--probe-rate", type=float, default=2.0, show_default=True, help="Probe journeys per second (~5 requests each).")
+@click.option("--probe-timeout", type=float, default=2.0, show_default=True, help="Seconds before a probe request counts as failed.")
+@click.option("--latency-threshold", type=float, default=1.0, show_default=True, help="p95 seconds for SiteLatencyHigh.")
+@click.option("--rule", "rule_sets", multiple=True, metavar="NAME.FIELD=VALUE",
+              help="Change an alert rule, e.g. SiteAvailabilityLow.for=5 or DbConnectionsSaturated.enabled=false.")
+@click.option("--events", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSONL file alert events are appended to [default: <run dir>/monitor/alerts.jsonl].")
+def monitor(name: str, root: Path | None, duration: float | None, plain: bool, probe_rate: float,
+            probe_timeout: float, latency_threshold: float, rule_sets: tuple[str, ...], events: Path | None) -> None:
+    """Live view of availability, latency, DB connections and firing alerts."""
+    if not 0.1 <= probe_rate <= 50:
+        raise UsageError(f"--probe-rate: {probe_rate:g} is out of range; valid: 0.1-50 journeys per second")
+    if not 0.1 <= probe_timeout <= 60:
+        raise UsageError(f"--probe-timeout: {probe_timeout:g} is out of range; valid: 0.1-60 seconds")
+    overrides: dict[str, dict[str, Any]] = {}
+    try:
+        for text in rule_sets:
+            rule_name, field_name, value = parse_assignment(text)
+            overrides.setdefault(rule_name, {})[field_name] = value
+        rules = apply_overrides(default_rules(latency_threshold), overrides)
+    except RuleError as exc:
+        raise UsageError(str(exc)) from None
+    stack = _stack(name, root)
+    arcade_url = stack.urls()["arcade"]
+    loadgen = stack.address("loadgen") if "loadgen" in stack.services else None
+    sink = JsonlSink(events or stack.run_dir / "monitor" / "alerts.jsonl")
+    config = MonitorConfig(probe=ProbeConfig(rate=probe_rate, timeout_s=probe_timeout), rules=rules)
+    mon = Monitor(arcade_url, pg_target_of(stack), config, sink)
+    until = time.monotonic() + duration if duration else None
+    with MonitorThread(mon) as thread:
+        if plain:
+            _run_plain(thread, until)
+        else:
+            _run_live(thread, loadgen, f"stack '{name}'", until)
+    console.print(f"alert events: {sink.path}")
+
+
+def _run_plain(thread: MonitorThread, until: float | None) -> None:
+    shown = 0
+    while until is None or time.monotonic() < until:
+        ticks = thread.ticks()
+        for tick in ticks[shown:] if shown <= len(ticks) else ticks[-1:]:
+            console.print(plain_line(tick))
+        shown = len(ticks)
+        time.sleep(0.2)
+
+
+def _run_live(thread: MonitorThread, loadgen: str | None, title: str, until: float | None) -> None:
+    with Live(render([], None, title), console=console, refresh_per_second=4) as live:
+        while until is None or time.monotonic() < until:
+            stats = None
+            if loadgen:
+                try:
+                    stats = control_call(loadgen, "GET", "/stats?seconds=1", timeout=0.5)
+                except (StackError, UsageError):
+                    stats = None
+            live.update(render(thread.ticks(), stats, title))
+            time.sleep(1.0)
