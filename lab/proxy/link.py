@@ -109,12 +109,19 @@ class Side(asyncio.Protocol):
             conn.close()
 
     def pause_writing(self) -> None:
-        if self.fed_by is not None:
-            self.fed_by.src.pause(SINK)
+        link = self.fed_by
+        if link is not None:
+            link.blocked = True
+            link.src.pause(SINK)
 
     def resume_writing(self) -> None:
-        if self.fed_by is not None:
-            self.fed_by.src.resume(SINK)
+        link = self.fed_by
+        if link is not None:
+            link.blocked = False
+            link.src.resume(SINK)
+            waiter, link.unblock_waiter = link.unblock_waiter, None
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
 
     # -- flow control --------------------------------------------------------------------------
     def pause(self, reason: int) -> None:
@@ -143,8 +150,8 @@ class Stage:
 
     __slots__ = ("toxic", "input", "output", "state", "task")
 
-    def __init__(self, toxic: "Toxic", input: Channel, output: Any, state: Any) -> None:
-        self.toxic = toxic
+    def __init__(self, toxic: "Toxic | None", input: Channel, output: Any, state: Any) -> None:
+        self.toxic = toxic  # None: a removed toxic's stage, passing on what it still holds
         self.input = input
         self.output = output
         self.state = state
@@ -167,6 +174,8 @@ class Link:
         self.queued_bytes = 0
         self.finished = False  # the reader has seen EOF
         self.done = False  # the end reached the writer (or the connection closed)
+        self.blocked = False  # the writer's socket buffer is full
+        self.unblock_waiter: asyncio.Future[None] | None = None
         self._write = dst.transport.write
         self._loop = asyncio.get_running_loop()
 
@@ -201,6 +210,12 @@ class Link:
             self._write(item.data)
             self.sent += len(item.data)
 
+    async def unblocked(self) -> None:
+        while self.blocked and not self.done:
+            if self.unblock_waiter is None or self.unblock_waiter.done():
+                self.unblock_waiter = self._loop.create_future()
+            await self.unblock_waiter
+
     def queued(self, delta: int) -> None:
         self.queued_bytes += delta
         if delta > 0:
@@ -227,15 +242,32 @@ class Link:
                 self._start(stage)
 
     def remove(self, toxic: "Toxic") -> None:
-        for i, stage in enumerate(self.stages):
+        """Take the toxic out: what it still holds drains onward (at the writer's pace) through
+        a passthrough left in its place, which splices itself out once it is empty."""
+        for stage in self.stages:
             if stage.toxic is toxic:
                 break
         else:
             return
         if stage.task is not None:
             stage.task.cancel()
-        for item in stage.input.drain():
-            stage.output.put(item)
+        stage.toxic = None
+        if not stage.input.items:
+            self._splice(stage)
+            return
+        stub = Stub(stage.input, stage, None, self.conn.proxy.env.rng)
+        stage.task = self._loop.create_task(self._guard(self._drain(stage, stub)))
+
+    async def _drain(self, stage: Stage, stub: Stub) -> None:
+        while stage.input.items:
+            chunk = await stub.peek()
+            stub.forward()
+            if chunk.end:
+                return
+        self._splice(stage)
+
+    def _splice(self, stage: Stage) -> None:
+        i = self.stages.index(stage)
         if i > 0:
             self.stages[i - 1].output = stage.output
         del self.stages[i]
@@ -247,6 +279,7 @@ class Link:
 
     def _start(self, stage: Stage) -> None:
         toxic = stage.toxic
+        assert toxic is not None
         rng = self.conn.proxy.env.rng
         active = rng.random() < toxic.toxicity
         run = toxic.kind.run if active else noop.run

@@ -41,9 +41,17 @@ class Chunk:
 
 
 class Output(Protocol):
-    """Where a stage's data goes: the next stage's Channel, or the link's writer."""
+    """Where a stage's data goes: the next stage's Channel, or the link's writer.
+
+    ``blocked`` is true while the writer's socket buffer is full; ``unblocked()`` waits for it
+    to drain (a Channel is never blocked: its link pauses the reader instead).
+    """
+
+    blocked: bool
 
     def put(self, item: Chunk) -> None: ...
+
+    async def unblocked(self) -> None: ...
 
 
 class Meter(Protocol):
@@ -61,6 +69,7 @@ class Channel:
     """An unbounded FIFO of chunks between two stages of one link."""
 
     __slots__ = ("items", "_waiter", "_meter")
+    blocked = False
 
     def __init__(self, meter: Meter | None = None) -> None:
         self.items: deque[Chunk] = deque()
@@ -128,6 +137,11 @@ class Stub:
         return self._loop.time()
 
     async def peek(self) -> Chunk:
+        """The next chunk, once there is one and the writer downstream has room for it."""
+        out = self._slot.output
+        while out.blocked:
+            await out.unblocked()
+            out = self._slot.output
         return await self.input.peek()
 
     def forward(self, n: int | None = None, at: float | None = None) -> None:

@@ -117,8 +117,8 @@ class EchoServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, func=echo_handler) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, func=echo_handler, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.func = func
         self.connections: list[socket.socket] = []
         self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
