@@ -53,3 +53,18 @@ def toxi(api: Api, proxy_server: ProxyProcess):
     client = Toxiproxy()
     client.update_api_consumer(proxy_server.host, proxy_server.port)
     return client
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster with pgbench tables (skipped where PostgreSQL is absent)."""
+    import pg_helpers
+    from proxy_helpers import free_port
+
+    if not pg_helpers.available():
+        pytest.skip("PostgreSQL 15 server binaries or pgbench are not installed")
+    cluster = pg_helpers.start_cluster(free_port())
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
