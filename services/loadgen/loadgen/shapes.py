@@ -163,7 +163,7 @@ class Schedule:
             slope = (seg.r1 - seg.r0) / (seg.end - seg.start) if seg.end > seg.start else 0.0
             left = seg.end - t
             available = (r + seg.rate(seg.end)) / 2 * left if left > 0 else 0.0
-            if available >= need:
+            if available >= need - 1e-9:
                 if abs(slope) < 1e-12:
                     x = need / r
                 else:
