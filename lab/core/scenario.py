@@ -98,7 +98,17 @@ class Success(_Model):
 
     slo_holds_s: float = Field(30.0, gt=0, le=3600)
     availability_min: float = Field(0.99, ge=0, le=1)
-    causes_gone: bool = Field(True, description="every fault still active must also have lost its cause")
+    causes_gone: bool | list[str] = Field(
+        True, description="true: every fault's cause must be gone; or the ids of the faults whose cause must be"
+    )
+
+    def must_be_gone(self, fault_ids: list[str]) -> list[str]:
+        """The fault step ids whose cause must be gone for the drill to count as recovered."""
+        if self.causes_gone is True:
+            return list(fault_ids)
+        if self.causes_gone is False:
+            return []
+        return list(self.causes_gone)
 
 
 class Hint(_Model):
@@ -187,6 +197,11 @@ def parse_scenario(
         raise ScenarioInvalid(first_error(exc, Scenario)) from None
     _check_faults(scenario, fault_params)
     _check_after(scenario, alerts)
+    if isinstance(scenario.success.causes_gone, list):
+        ids = [s.id for s in scenario.faults]
+        for i, ref in enumerate(scenario.success.causes_gone):
+            if ref not in ids:
+                raise ScenarioInvalid(f"success.causes_gone[{i}]: unknown fault id '{ref}'{did_you_mean(ref, ids)}")
     if scenario.runbook not in runbooks:
         raise ScenarioInvalid(f"runbook: unknown runbook '{scenario.runbook}'{did_you_mean(scenario.runbook, runbooks)}")
     for group in ("autopilot", "wrong_turns"):

@@ -1,0 +1,38 @@
+"""The responder toolbox: one small function per action, registered here by name."""
+
+from __future__ import annotations
+
+from lab.actions import (
+    check_network,
+    comms,
+    inspect_db,
+    inspect_web,
+    kill_query,
+    restart,
+    rollback_deploy,
+    scale_web,
+    shed_load,
+    terminate_idle,
+)
+from lab.actions.base import Action
+
+ACTIONS: dict[str, Action] = {
+    action.name: action
+    for action in (
+        comms.ACK,
+        comms.NOTE,
+        comms.ROLE,
+        comms.UPDATE,
+        comms.ESCALATE,
+        comms.RESOLVE,
+        inspect_db.ACTION,
+        check_network.ACTION,
+        inspect_web.ACTION,
+        scale_web.ACTION,
+        restart.ACTION,
+        terminate_idle.ACTION,
+        kill_query.ACTION,
+        shed_load.ACTION,
+        rollback_deploy.ACTION,
+    )
+}

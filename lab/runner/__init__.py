@@ -1,0 +1,1 @@
+"""Drives a scenario against a real stack: steady state, schedule, responders, halt, recovery."""

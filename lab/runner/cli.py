@@ -1,0 +1,154 @@
+"""`gameday validate | list | drill | halt`: scenarios, and running them."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from lab.errors import UsageError
+from lab.runner import scenarios
+from lab.runner.drill import Drill, DrillOptions, DrillStatus, install_signal_handlers
+from lab.stack import procs
+from lab.stack.cli import _stack, stack_options
+from lab.stack.config import load_config
+from lab.stack.local import LocalStack
+
+console = Console(highlight=False)
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+def validate(files: tuple[Path, ...]) -> None:
+    """Validate scenario files (all of scenarios/ by default); exit 2 on the first error."""
+    paths = list(files) or scenarios.scenario_files()
+    for path in paths:
+        scenario, _ = scenarios.load(scenarios.resolve(str(path)))
+        console.print(f"{path}: ok ({scenario.id}, {len(scenario.faults)} fault steps, runbook {scenario.runbook})")
+
+
+@click.command("list")
+def list_scenarios() -> None:
+    """List the scenarios: id, title, difficulty, the incident it retells."""
+    table = Table(title="scenarios", title_justify="left")
+    for col in ("id", "title", "difficulty", "based on"):
+        table.add_column(col)
+    for path in scenarios.scenario_files():
+        scenario, _ = scenarios.load(path)
+        table.add_row(scenario.id, scenario.title, scenario.difficulty,
+                      scenario.based_on.incident if scenario.based_on else "-")
+    console.print(table)
+
+
+def _render(status: DrillStatus, title: str) -> Group:
+    avail = "-" if status.availability is None else f"{status.availability:.1%}"
+    p95 = "-" if status.p95_ms is None else f"{status.p95_ms:.0f} ms"
+    colour = "green" if (status.availability or 0) >= 0.99 else "red"
+    head = Text.from_markup(
+        f"[bold]{title}[/]  t+{status.drill_s:6.0f}s  availability [{colour}]{avail}[/]  p95 {p95}  "
+        f"alerts: [red]{', '.join(status.firing) or 'none'}[/]"
+    )
+    events = Table.grid(padding=(0, 1))
+    for event in status.recent[-6:]:
+        summary = event.data.get("action") or event.data.get("alert") or event.data.get("kind") or ""
+        events.add_row(f"t+{event.offset_s:6.0f}s", event.source.value, event.kind, str(summary))
+    return Group(head, events)
+
+
+def _stack_for(scenario, name: str, root: Path | None) -> tuple[LocalStack, bool]:  # type: ignore[no-untyped-def]
+    """The stack to drill on: started with the scenario's settings, or an existing one that has them."""
+    wanted = load_config(None, scenario.stack.overrides())
+    stack = LocalStack(name, root, wanted)
+    if not stack.is_up():
+        with console.status(f"bringing stack '{name}' up for {scenario.id} ..."):
+            stack.up()
+        return stack, True
+    have = stack.settings()
+    mismatched = [key for key, want, got in (
+        ("db.max_connections", wanted.db.max_connections, have.db.max_connections),
+        ("web.access_mode", wanted.web.access_mode, have.web.access_mode),
+        ("web.workers", wanted.web.workers, have.web.workers),
+        ("web.threads", wanted.web.threads, have.web.threads),
+        ("proxy.enabled", wanted.proxy.enabled, have.proxy.enabled),
+        ("loadgen.enabled", wanted.loadgen.enabled, have.loadgen.enabled),
+    ) if want != got]
+    if mismatched:
+        raise UsageError(
+            f"stack '{name}' is up with other settings than {scenario.id} needs ({', '.join(mismatched)}); "
+            f"`gameday down --name {name}` first, or drill on another --name"
+        )
+    return stack, False
+
+
+@click.command()
+@click.argument("scenario_ref", metavar="SCENARIO")
+@click.option("--team", default="team", show_default=True, help="Team name recorded with the run.")
+@click.option("--autopilot", "responder", flag_value="autopilot", help="Let the scripted runbook-follower respond.")
+@click.option("--wrong-turns", "responder", flag_value="wrong_turns", help="Replay the classic mistakes.")
+@click.option("--speed", type=click.FloatRange(0.1, 1000), default=1.0, show_default=True,
+              help="Compress drill time (10 = ten times faster).")
+@click.option("--keep-stack", is_flag=True, help="Leave a stack the drill started running afterwards.")
+@click.option("--quiet", is_flag=True, help="No live view; print the outcome only.")
+@stack_options
+def drill(scenario_ref: str, team: str, responder: str | None, speed: float, keep_stack: bool, quiet: bool,
+          name: str, root: Path | None) -> None:
+    """Run a scenario: check the steady state, inject its faults on schedule, record everything."""
+    scenario, text = scenarios.load(scenarios.resolve(scenario_ref))
+    stack, started_here = _stack_for(scenario, name, root)
+    try:
+        options = DrillOptions(team=team, speed=speed, responder=responder, actor=responder or getpass.getuser())
+        if not quiet:
+            console.print(f"[bold]{scenario.title}[/]\n{scenario.story.told}")
+        live = Live(console=console, refresh_per_second=4, transient=False) if not quiet else None
+        run = Drill(scenario, text, stack, options,
+                    on_status=(lambda st: live.update(_render(st, scenario.id))) if live else None)
+        install_signal_handlers(run)
+        if live:
+            with live:
+                result = run.run()
+        else:
+            result = run.run()
+    finally:
+        if started_here and not keep_stack:
+            stack.down()
+    colour = {"recovered": "green", "time_limit": "red", "halted": "yellow"}[result.outcome]
+    console.print(
+        f"[{colour}]{result.outcome}[/] after {result.drill_seconds:.0f} drill s ({result.real_seconds:.0f} s real); "
+        f"{result.events} events in {result.run_dir}"
+    )
+
+
+@click.command()
+@stack_options
+@click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait for the drill to stop.")
+def halt(name: str, root: Path | None, timeout: float) -> None:
+    """Stop the drill running on a stack: every active fault is reverted."""
+    stack = _stack(name, root)
+    marker = stack.run_dir / "drill.json"
+    try:
+        info = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        info = None
+    if not info or not procs.alive(int(info["pid"])):
+        marker.unlink(missing_ok=True)
+        if stack.is_up():
+            from lab.faults import engine
+
+            reverted = engine.revert_all(stack)
+            console.print(f"no drill running on '{name}'; reverted {len(reverted)} leftover fault(s)")
+            return
+        raise UsageError(f"no drill is running on stack '{name}'")
+    started = time.monotonic()
+    os.kill(int(info["pid"]), signal.SIGTERM)
+    if not procs.wait_until(lambda: not marker.exists(), timeout, 0.05):
+        raise UsageError(f"the drill (pid {info['pid']}) did not stop within {timeout:.0f} s; `gameday recover` cleans up")
+    console.print(f"drill {info['run_id']} halted in {time.monotonic() - started:.2f} s; faults reverted")

@@ -1,0 +1,347 @@
+"""One drill: a scenario run against a real stack, recorded, and always cleaned up.
+
+    recover leftovers ─▶ baseline traffic ─▶ monitor ─▶ steady state? ──no──▶ refuse (nothing injected)
+                                                            │ yes
+                ┌──────────────── every 50 ms ──────────────┘
+                │ halt? ─▶ alerts ─▶ due steps (inject, revert, respond, hints) ─▶ recovered? time limit?
+                └─▶ finally: revert this run's faults, traffic back to baseline, drill.ended
+
+The run directory `<root>/runs/<run-id>/` keeps a copy of the scenario, the events (JSONL) and
+this run's part of the fault journal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from lab.actions import ACTIONS
+from lab.actions.base import ActionContext
+from lab.core.scenario import Scenario
+from lab.core.schedule import due, scale_durations
+from lab.core.timeline import Event, Source
+from lab.errors import LabError
+from lab.faults import engine
+from lab.faults.base import FaultContext
+from lab.faults.journal import FaultJournal
+from lab.monitor.events import AlertEvent
+from lab.monitor.monitor import MonitorConfig, MonitorThread, Tick, watching
+from lab.monitor.probe import ProbeConfig
+from lab.monitor.rules import default_rules
+from lab.runner.clock import Clock
+from lab.stack.local import LocalStack
+from lab.timeline.store import TimelineStore
+
+
+class DrillRefused(LabError):
+    """The stack did not meet the scenario's steady state, so no fault was injected."""
+
+
+@dataclass
+class DrillOptions:
+    team: str = "team"
+    speed: float = 1.0
+    responder: str | None = None  # "autopilot", "wrong_turns" or None (people respond)
+    actor: str = "team"
+    steady_timeout_s: float = 30.0
+
+
+@dataclass
+class DrillResult:
+    run_id: str
+    run_dir: Path
+    outcome: str  # "recovered", "time_limit", "halted"
+    drill_seconds: float
+    real_seconds: float
+    events: int
+
+
+@dataclass
+class DrillStatus:
+    """What the live view shows."""
+
+    drill_s: float = 0.0
+    availability: float | None = None
+    p95_ms: float | None = None
+    firing: tuple[str, ...] = ()
+    recent: list[Event] = field(default_factory=list)
+    phase: str = "starting"
+
+
+class TimelineSink:
+    """Monitor alert events onto the drill's timeline (source: monitor)."""
+
+    def __init__(self, drill: Drill):
+        self.drill = drill
+
+    def emit(self, event: AlertEvent) -> None:
+        self.drill.alert(event)
+
+
+def _run_id(scenario: Scenario, team: str) -> str:
+    return f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{scenario.id}-{team}"
+
+
+class Drill:
+    """Runs one scenario on one stack; `halt()` may be called from any thread or a signal handler."""
+
+    def __init__(self, scenario: Scenario, scenario_text: str, stack: LocalStack, options: DrillOptions,
+                 on_status: Callable[[DrillStatus], None] | None = None):
+        self.scenario = scenario
+        self.stack = stack
+        self.options = options
+        self.on_status = on_status
+        self.run_id = _run_id(scenario, options.team)
+        self.run_dir = (stack.root / "runs" / self.run_id).absolute()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "scenario.yaml").write_text(scenario_text)
+        self.clock = Clock(options.speed)
+        self.timeline = TimelineStore(self.run_dir / "events.jsonl")
+        self.happened: dict[str, float] = {}
+        self.done: set[str] = set()
+        self.fault_ids: dict[str, str] = {}
+        self._halt = threading.Event()
+        self._lock = threading.Lock()
+        self.status = DrillStatus()
+        self.monitor: MonitorThread | None = None
+        self.breached = False
+        self._last_cause_check = 0.0
+
+    # --- public ------------------------------------------------------------------------------
+
+    def halt(self) -> None:
+        self._halt.set()
+
+    def run(self) -> DrillResult:
+        marker = self.stack.run_dir / "drill.json"
+        marker.write_text(json.dumps({"pid": os.getpid(), "run_id": self.run_id, "run_dir": str(self.run_dir)}))
+        real_start = time.monotonic()
+        outcome = "halted"
+        try:
+            for active in engine.revert_all(self.stack):
+                self.record(Source.RUNNER, "fault.recovered", {"fault_id": active.fault_id, "kind": active.kind})
+            self._set_baseline()
+            config = MonitorConfig(probe=ProbeConfig(rate=2.0, timeout_s=2.0), rules=self._rules())
+            with watching(self.stack, config, TimelineSink(self)) as monitor:
+                self.monitor = monitor
+                steady = self._steady_state()
+                self.clock = Clock(self.options.speed)
+                self.timeline.started_mono = time.monotonic()
+                self.record(Source.RUNNER, "steady_state.ok", steady)
+                self.record(Source.RUNNER, "drill.started", {
+                    "scenario": self.scenario.id, "team": self.options.team, "speed": self.options.speed,
+                    "responder": self.options.responder, "run_id": self.run_id,
+                    "time_limit_s": self.scenario.time_limit_s,
+                })
+                outcome = self._loop()
+        finally:
+            try:
+                self._cleanup(outcome)
+            finally:
+                marker.unlink(missing_ok=True)
+        return DrillResult(self.run_id, self.run_dir, outcome, round(self.clock.now(), 1),
+                           round(time.monotonic() - real_start, 1), len(self.timeline.read()))
+
+    # --- recording -----------------------------------------------------------------------------
+
+    def record(self, source: Source, kind: str, data: dict[str, Any], actor: str = "lab") -> Event:
+        event = self.timeline.append(source, kind, actor, data, offset_s=self.clock.now())
+        with self._lock:
+            self.status.recent = [*self.status.recent[-7:], event]
+        return event
+
+    def alert(self, event: AlertEvent) -> None:
+        """An alert fired or resolved (called on the monitor's thread)."""
+        data = {k: v for k, v in event.to_dict().items() if k not in ("t", "source", "kind")}
+        self.record(Source.MONITOR, event.kind, data, actor="monitor")
+        if event.kind == "alert.firing":
+            with self._lock:
+                self.happened.setdefault(f"alert:{event.alert}", self.clock.now())
+
+    # --- steps ---------------------------------------------------------------------------------
+
+    def _rules(self) -> tuple[Any, ...]:
+        disabled = set(self.scenario.alerts.disabled)
+        speed = self.options.speed
+        return tuple(replace(rule, for_s=max(2.0, rule.for_s / speed), enabled=rule.enabled and rule.name not in disabled)
+                     for rule in default_rules())
+
+    def _set_baseline(self) -> None:
+        if "loadgen" in self.stack.services:
+            FaultContext(self.stack, "baseline").loadgen("POST", "/rate", {"rate": self.scenario.traffic.baseline_rps})
+
+    def window(self, real_seconds: float) -> tuple[float | None, float | None]:
+        """(availability, p95 ms) of the probe over the last `real_seconds` whole seconds."""
+        assert self.monitor is not None
+        ticks: list[Tick] = self.monitor.ticks()[-max(1, int(round(real_seconds))):]
+        total = sum(t.probe.total for t in ticks)
+        ok = sum(t.probe.ok for t in ticks)
+        p95s = [t.probe.p95 for t in ticks if t.probe.p95 is not None]
+        return (ok / total if total else None), (max(p95s) * 1000 if p95s else None)
+
+    def _steady_state(self) -> dict[str, Any]:
+        steady = self.scenario.steady_state
+        need = max(3.0, steady.window_s / self.options.speed)
+        assert self.monitor is not None
+        deadline = time.monotonic() + self.options.steady_timeout_s
+        availability = p95 = None
+        while time.monotonic() < deadline and not self._halt.is_set():
+            time.sleep(0.25)
+            if len(self.monitor.ticks()) < need:
+                continue
+            availability, p95 = self.window(need)
+            if availability is not None and availability >= steady.availability_min and (p95 or 0) <= steady.p95_ms_max:
+                return {"availability": availability, "p95_ms": p95}
+        self.record(Source.RUNNER, "steady_state.failed", {"availability": availability, "p95_ms": p95})
+        shown = "no data" if availability is None else f"{availability:.1%}"
+        raise DrillRefused(
+            f"steady state not met: availability {shown} (needs {steady.availability_min:.0%}), "
+            f"p95 {p95 or 0:.0f} ms (needs <= {steady.p95_ms_max:.0f}); the stack is already unhealthy, "
+            f"so no fault was injected (see `gameday status --name {self.stack.name}`)"
+        )
+
+    def _responder(self) -> list[Any]:
+        if self.options.responder == "autopilot":
+            return list(self.scenario.autopilot)
+        if self.options.responder == "wrong_turns":
+            return list(self.scenario.wrong_turns)
+        return []
+
+    def _loop(self) -> str:
+        steps = self._responder()
+        success_window = max(3.0, self.scenario.success.slo_holds_s / self.options.speed)
+        while True:
+            if self._halt.is_set():
+                self.record(Source.FACILITATOR, "drill.halt", {})
+                return "halted"
+            now = self.clock.now()
+            with self._lock:
+                happened = dict(self.happened)
+            for item in due(self.scenario, steps, now, happened, self.done):
+                self.done.add(item.key)
+                if item.kind == "inject":
+                    self._inject(self.scenario.faults[item.index])
+                elif item.kind == "revert":
+                    self._revert(self.scenario.faults[item.index].id)
+                elif item.kind == "respond":
+                    self._respond(steps[item.index])
+                elif item.kind == "hint":
+                    hint = self.scenario.hints[item.index]
+                    self.record(Source.RUNNER, "hint.released", {"id": hint.id, "text": hint.text, "cost": hint.cost})
+            availability, p95 = self.window(success_window) if self.monitor else (None, None)
+            self._update_status(now, availability, p95)
+            if availability is not None and availability < self.scenario.success.availability_min and self.fault_ids:
+                self.breached = True
+            if self._recovered(availability):
+                self.record(Source.RUNNER, "drill.recovered", {"availability": availability, "p95_ms": p95})
+                return "recovered"
+            if now >= self.scenario.time_limit_s:
+                self.record(Source.RUNNER, "drill.time_limit", {"availability": availability})
+                return "time_limit"
+            time.sleep(0.05)
+
+    def _recovered(self, availability: float | None) -> bool:
+        """Every fault injected, the SLO broken at some point, now held for the success window,
+        and the causes the scenario names gone (checked at most once a second)."""
+        if not self.breached or len(self.fault_ids) < len(self.scenario.faults):
+            return False
+        if availability is None or availability < self.scenario.success.availability_min:
+            return False
+        if time.monotonic() - self._last_cause_check < 1.0:
+            return False
+        self._last_cause_check = time.monotonic()
+        active = engine.journal_for(self.stack).active()
+        for step_id in self.scenario.success.must_be_gone([s.id for s in self.scenario.faults]):
+            fault_id = self.fault_ids.get(step_id)
+            if fault_id in active and engine.cause_present(self.stack, active[fault_id]):
+                return False
+        return True
+
+    def _inject(self, step: Any) -> None:
+        fault_id = engine.new_id(self.stack, step.id)
+        params = scale_durations(step.params, self.options.speed)
+        try:
+            engine.inject(self.stack, step.kind, params, fault_id=fault_id, run_id=self.run_id)
+        except Exception as exc:
+            self.record(Source.RUNNER, "fault.failed", {"step": step.id, "kind": step.kind, "error": str(exc)})
+            return
+        self.fault_ids[step.id] = fault_id
+        with self._lock:
+            self.happened[f"fault:{step.id}"] = self.clock.now()
+        self.record(Source.RUNNER, "fault.injected", {"step": step.id, "fault_id": fault_id, "kind": step.kind,
+                                                      "params": step.params})
+
+    def _revert(self, step_id: str) -> None:
+        fault_id = self.fault_ids.get(step_id)
+        active = engine.journal_for(self.stack).active()
+        if fault_id and fault_id in active:
+            engine.revert(self.stack, active[fault_id])
+            self.record(Source.RUNNER, "fault.reverted", {"step": step_id, "fault_id": fault_id})
+
+    def _respond(self, step: Any) -> None:
+        action = ACTIONS[step.action]
+        started = time.monotonic()
+        actor = self.options.responder or self.options.actor
+        try:
+            args = action.args.model_validate(step.args)
+            result = action.run(ActionContext(self.stack, actor), args)
+            ok, error = True, None
+        except Exception as exc:  # a failed action is part of the story, not the end of the drill
+            result, ok, error = {}, False, str(exc)
+        data = {"action": step.action, "args": step.args, "result": result, "ok": ok,
+                "duration_s": round(time.monotonic() - started, 3)}
+        if error:
+            data["error"] = error
+        if step.note:
+            data["note"] = step.note
+        self.record(Source.TEAM, f"action.{step.action}" if action.category != "comms" else step.action, data, actor=actor)
+
+    def _update_status(self, now: float, availability: float | None, p95: float | None) -> None:
+        with self._lock:
+            self.status.drill_s = now
+            self.status.availability = availability
+            self.status.p95_ms = p95
+            self.status.firing = self.monitor.monitor.firing() if self.monitor else ()
+            self.status.phase = "running"
+            snapshot = replace(self.status, recent=list(self.status.recent))
+        if self.on_status:
+            self.on_status(snapshot)
+
+    def _cleanup(self, outcome: str) -> None:
+        """Revert this run's faults, put the traffic back, and close the record."""
+        started = time.monotonic()
+        try:
+            reverted = engine.revert_all(self.stack, run_id=self.run_id)
+        except Exception as exc:
+            self.record(Source.RUNNER, "fault.revert_failed", {"error": str(exc)})
+            reverted = []
+        for active in reverted:
+            self.record(Source.RUNNER, "fault.reverted", {"fault_id": active.fault_id, "kind": active.kind})
+        try:
+            self._set_baseline()
+        except Exception:  # the generator may be gone with the stack; nothing left to restore then
+            pass
+        self.record(Source.RUNNER, "drill.ended", {"outcome": outcome,
+                                                   "cleanup_s": round(time.monotonic() - started, 3)})
+        journal = FaultJournal(self.run_dir / "faults.jsonl")
+        for rec in engine.journal_for(self.stack).records():
+            if rec.get("run_id") == self.run_id:
+                journal.append(rec["op"], rec["fault_id"], rec["kind"], rec["params"], rec["data"], rec["run_id"],
+                               rec.get("error"))
+
+
+def install_signal_handlers(drill: Drill) -> None:
+    """Ctrl-C and SIGTERM halt the drill (faults reverted by the run loop within a second)."""
+
+    def handler(_sig: int, _frame: object) -> None:
+        drill.halt()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)

@@ -1,0 +1,1 @@
+"""Durable timeline storage (append-only JSONL, fsynced) and, later, observers."""

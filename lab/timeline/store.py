@@ -1,0 +1,75 @@
+"""The timeline of one run: an append-only JSONL file; each event is fsynced before `append` returns.
+
+A torn last line (a crash mid-write) is skipped on read; every acknowledged event survives.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from lab.core.timeline import Event, Source
+
+
+class TimelineStore:
+    """Appends events for one run; safe across threads and processes (flock around each append)."""
+
+    def __init__(self, path: Path, started_wall: float | None = None, started_mono: float | None = None):
+        self.path = path
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self.started_wall = started_wall if started_wall is not None else time.time()
+        self.started_mono = started_mono if started_mono is not None else time.monotonic()
+
+    def append(self, source: Source, kind: str, actor: str, data: dict[str, Any] | None = None,
+               offset_s: float | None = None) -> Event:
+        with self._lock:
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                event = Event(
+                    id=_last_id(fd) + 1,
+                    wall=time.time(),
+                    offset_s=round(offset_s if offset_s is not None else time.monotonic() - self.started_mono, 3),
+                    source=source,
+                    kind=kind,
+                    actor=actor,
+                    data=data or {},
+                )
+                os.write(fd, (event.to_json() + "\n").encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return event
+
+    def read(self) -> list[Event]:
+        try:
+            raw = self.path.read_text()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in raw.splitlines():
+            try:
+                out.append(Event.from_json(line))
+            except (ValueError, TypeError, KeyError):
+                continue
+        return out
+
+
+def _last_id(fd: int) -> int:
+    """The id of the last complete event in the file (0 if none), reading only its tail."""
+    size = os.fstat(fd).st_size
+    chunk = min(size, 64 * 1024)
+    if chunk == 0:
+        return 0
+    data = os.pread(fd, chunk, size - chunk)
+    for line in reversed(data.splitlines()):
+        try:
+            return Event.from_json(line.decode()).id
+        except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+            continue
+    return 0
