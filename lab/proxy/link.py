@@ -27,6 +27,7 @@ import asyncio
 import logging
 import socket
 import struct
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from lab.proxy.stream import Channel, Chunk, Stub
@@ -40,11 +41,43 @@ log = logging.getLogger("lab.proxy")
 
 QUEUE_HIGH = 32 * 1024 * 1024  # what 1024 chunks of 32 KiB hold in Toxiproxy
 QUEUE_LOW = 16 * 1024 * 1024
-WRITE_HIGH = 1024 * 1024
-WRITE_LOW = 256 * 1024
+WRITE_HIGH = 256 * 1024
+WRITE_LOW = 64 * 1024
 
 # Why a Side's reading is paused (a bit each); it reads again when none is left.
-DIAL, SINK, QUEUE = 1, 2, 4
+DIAL, SINK, QUEUE, FAIR = 1, 2, 4, 8
+
+# A read this large means more may be waiting: libuv would read the same socket up to 32
+# times in one loop iteration (8 MiB), starving the other sockets and the control API.
+BULK_READ = 64 * 1024
+TICK_READS = 4  # bulk readers let back in per loop iteration
+
+
+class Fair:
+    """Round-robin for bulk readers, so one loop iteration moves a few MiB, not hundreds.
+
+    After a bulk read a socket pauses and queues; at the end of each loop iteration the first
+    TICK_READS queued sockets read again. Small reads (queries, RPCs) never queue, and the
+    control API is served at least once every iteration.
+    """
+
+    def __init__(self) -> None:
+        self.queue: deque[Side] = deque()
+        self.scheduled = False
+
+    def bulk_read(self, side: "Side") -> None:
+        side.pause(FAIR)
+        self.queue.append(side)
+        if not self.scheduled:
+            self.scheduled = True
+            asyncio.get_running_loop().call_soon(self.tick)
+
+    def tick(self) -> None:
+        for _ in range(min(TICK_READS, len(self.queue))):
+            self.queue.popleft().resume(FAIR)
+        self.scheduled = bool(self.queue)
+        if self.scheduled:
+            asyncio.get_running_loop().call_soon(self.tick)
 
 
 class Side(asyncio.Protocol):
@@ -77,6 +110,8 @@ class Side(asyncio.Protocol):
         link = self.feeds
         if link is not None:
             link.receive(data)
+            if len(data) >= BULK_READ and not self.paused & FAIR:
+                self.proxy.env.fair.bulk_read(self)
         else:  # uvloop starts reading after connection_made, whatever it asked for
             self.early.append(data)
             self.transport.pause_reading()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lab.proxy import addr, errors
-from lab.proxy.link import DIAL, Connection, Side
+from lab.proxy.link import DIAL, Connection, Fair, Side
 from lab.proxy.metrics import Metrics
 from lab.proxy.model import DIRECTIONS, ProxyInput, Toxic
 
@@ -26,10 +26,12 @@ REFUSE_TYPE = "lab_refuse_when_down"
 
 @dataclass
 class Env:
-    """What every proxy of one server shares: the random source (``--seed``) and the metrics."""
+    """What every proxy of one server shares: the random source (``--seed``), the metrics and
+    the bulk-read scheduler."""
 
     rng: random.Random = field(default_factory=random.Random)
     metrics: Metrics | None = None
+    fair: Fair = field(default_factory=Fair)
 
 
 class Proxy:

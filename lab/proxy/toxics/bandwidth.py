@@ -1,7 +1,8 @@
 """bandwidth: at most ``rate`` KB/s (1 KB = 1000 bytes) per link; ``rate`` 0 holds all data.
 
-Pieces of at most 100 ms worth of data leave when the pipe would have finished sending them;
-the pipe's clock carries over between chunks, so timing error does not accumulate.
+Pieces of at most 100 ms worth of data leave when the pipe would have finished sending them.
+The pipe's clock carries over while data is waiting (a late wake-up does not delay the rest),
+and restarts from a chunk's arrival when the pipe was idle.
 """
 
 from __future__ import annotations
@@ -34,6 +35,6 @@ async def run(cfg: Config, stub: Stub) -> None:
         if bytes_per_s == 0:
             await stub.wait_forever()
         n = min(len(chunk), piece)
-        free_at = max(free_at, stub.now()) + n / bytes_per_s
+        free_at = max(free_at, chunk.at) + n / bytes_per_s
         await stub.sleep_until(free_at)
         stub.forward(n)

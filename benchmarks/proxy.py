@@ -1,0 +1,474 @@
+"""The fault proxy against its goals (and Toxiproxy when `toxiproxy-server` is on PATH).
+
+Prints figures side by side; not a test. Everything runs on this machine over loopback:
+
+    round trip     1-byte request/response through the proxy vs direct (p50, p99)
+    pgbench        select-only TPS through the proxy / direct, 8 clients, runs interleaved
+    bulk           one connection, server -> client, MB/s (1 MB = 10^6 bytes)
+    toxics         latency error vs jitter + 10 ms; bandwidth error in %
+    control API    p50/p99/max of API calls while 64 connections push data (toxics added,
+                   updated and removed on those live links meanwhile)
+
+    .venv/bin/python benchmarks/proxy.py [--quick] [--skip-pgbench]
+
+Load generators and upstream servers run in their own processes (uvloop), so the figures are
+the proxy's, not this script's GIL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "proxy"))
+
+# Toxiproxy 2.5 (Go) and a naive asyncio stream proxy, measured on a machine like this one.
+REFERENCE = {
+    "rtt_p50_added_us": ("~90", "~90"),
+    "pgbench_ratio": ("0.52-0.64", "0.40-0.45"),
+    "bulk_mb_s": ("534", "350 (uvloop 400)"),
+}
+GOALS = {
+    "rtt_p50_added_us": "<= 80",
+    "pgbench_ratio": ">= 0.65",
+    "bulk_mb_s": ">= 550",
+    "latency_err_ms": "<= jitter + 10",
+    "bandwidth_err_pct": "<= 5",
+    "api_p99_ms": "< 100",
+}
+
+# -- helper processes ----------------------------------------------------------------------------
+HELPER = r'''
+import asyncio, os, socket, sys, time
+try:
+    import uvloop
+    run = uvloop.run
+except ImportError:
+    run = asyncio.run
+
+role = sys.argv[1]
+
+class Echo(asyncio.Protocol):
+    def connection_made(self, t): self.t = t
+    def data_received(self, d): self.t.write(d)
+
+class Sink(asyncio.Protocol):
+    total = 0
+    def connection_made(self, t): self.t = t
+    def data_received(self, d): Sink.total += len(d)
+
+async def serve(proto):
+    loop = asyncio.get_running_loop()
+    srv = await loop.create_server(proto, "127.0.0.1", 0, backlog=1024)
+    print(srv.sockets[0].getsockname()[1], flush=True)
+    return srv
+
+async def echo():
+    await serve(Echo)
+    await asyncio.get_running_loop().create_future()
+
+def source():
+    # one thread per connection: read an 8-byte size, send that many bytes, close
+    import threading
+    block = memoryview(bytes(4 << 20))
+    ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", 0)); ls.listen(64)
+    print(ls.getsockname()[1], flush=True)
+    def send(c):
+        head = b""
+        while len(head) < 8:
+            more = c.recv(8 - len(head))
+            if not more:
+                c.close(); return
+            head += more
+        left = int.from_bytes(head, "big")
+        try:
+            while left > 0:
+                n = min(left, len(block)); c.sendall(block[:n]); left -= n
+        except OSError:
+            pass
+        c.close()
+    while True:
+        c, _ = ls.accept()
+        threading.Thread(target=send, args=(c,), daemon=True).start()
+
+async def push():
+    # a sink server; then, given the proxy address on stdin, N connections writing for T seconds
+    n, seconds = int(sys.argv[2]), float(sys.argv[3])
+    await serve(Sink)
+    loop = asyncio.get_running_loop()
+    line = await loop.run_in_executor(None, sys.stdin.readline)
+    host, port = line.strip().rsplit(":", 1)
+    block = bytes(64 << 10)
+    sent = [0]
+    async def one():
+        r, w = await asyncio.open_connection(host, int(port))
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            w.write(block); sent[0] += len(block)
+            await w.drain()
+        w.close()
+    await asyncio.gather(*(one() for _ in range(n)))
+    last = -1
+    while Sink.total != last:  # let what is still in flight arrive
+        last = Sink.total
+        await asyncio.sleep(0.3)
+    print(sent[0], Sink.total, flush=True)
+
+if role == "echo": run(echo())
+elif role == "source": source()
+elif role == "push": run(push())
+'''
+
+
+@contextmanager
+def helper(*args: str, stdin: bool = False) -> Iterator[tuple[subprocess.Popen, int]]:
+    proc = subprocess.Popen([sys.executable, "-c", HELPER, *args], stdout=subprocess.PIPE, text=True,
+                            stdin=subprocess.PIPE if stdin else None)
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        yield proc, port
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A Toxiproxy-API server under test (ours or Toxiproxy itself)."""
+
+    name: str
+    url: str
+    proc: subprocess.Popen
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def create(self, name: str, upstream: str) -> str:
+        self.session.delete(f"{self.url}/proxies/{name}")
+        r = self.session.post(f"{self.url}/proxies", json={"name": name, "listen": "127.0.0.1:0", "upstream": upstream})
+        r.raise_for_status()
+        return r.json()["listen"]
+
+    def call(self, method: str, path: str, body: object = None) -> requests.Response:
+        return self.session.request(method, self.url + path, json=body, timeout=30)
+
+
+@contextmanager
+def gameday_proxy() -> Iterator[Server]:
+    proc = subprocess.Popen([sys.executable, "-m", "lab.cli", "proxy", "--port", "0"], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip().rsplit(" ", 1)[1]
+        yield Server("gameday proxy", url, proc)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)
+
+
+@contextmanager
+def toxiproxy_server() -> Iterator[Server | None]:
+    binary = shutil.which("toxiproxy-server")
+    if binary is None:
+        yield None
+        return
+    port = free_port()
+    proc = subprocess.Popen([binary, "-host", "127.0.0.1", "-port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(url + "/version", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield Server("toxiproxy", url, proc)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)
+
+
+def connect(addr: str) -> socket.socket:
+    host, port = addr.rsplit(":", 1)
+    s = socket.create_connection((host, int(port)))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+# -- measurements --------------------------------------------------------------------------------
+def round_trips(addr: str, n: int) -> list[float]:
+    with connect(addr) as s:
+        for _ in range(200):
+            s.send(b"x")
+            s.recv(1)
+        out = []
+        clock = time.perf_counter_ns
+        for _ in range(n):
+            t = clock()
+            s.send(b"x")
+            s.recv(1)
+            out.append((clock() - t) / 1000)
+        return out
+
+
+def bench_rtt(server: Server, echo_addr: str, quick: bool) -> dict[str, float]:
+    listen = server.create("rtt", echo_addr)
+    direct: list[float] = []
+    through: list[float] = []
+    for _ in range(3 if quick else 6):  # interleaved blocks
+        direct += round_trips(echo_addr, 1000)
+        through += round_trips(listen, 1000)
+    return {
+        "direct_p50": pct(direct, 50), "direct_p99": pct(direct, 99),
+        "proxy_p50": pct(through, 50), "proxy_p99": pct(through, 99),
+        "added_p50": pct(through, 50) - pct(direct, 50), "added_p99": pct(through, 99) - pct(direct, 99),
+    }
+
+
+def read_all(addr: str, size: int) -> tuple[int, float]:
+    """Ask the source for ``size`` bytes; returns what arrived and how long it took."""
+    buf = bytearray(4 << 20)
+    view = memoryview(buf)
+    with connect(addr) as s:
+        total = 0
+        start = time.perf_counter()
+        s.sendall(size.to_bytes(8, "big"))
+        while True:
+            n = s.recv_into(view)
+            if not n:
+                break
+            total += n
+        return total, time.perf_counter() - start
+
+
+def bench_bulk(server: Server, source_addr: str, quick: bool) -> dict[str, float]:
+    listen = server.create("bulk", source_addr)
+    rates_direct, rates_proxy = [], []
+    size = (512 << 20) if quick else (1 << 30)
+    for _ in range(2 if quick else 3):
+        n, t = read_all(source_addr, size)
+        rates_direct.append(n / t / 1e6)
+        n, t = read_all(listen, size)
+        rates_proxy.append(n / t / 1e6)
+    return {"direct": statistics.median(rates_direct), "proxy": statistics.median(rates_proxy),
+            "proxy_best": max(rates_proxy)}
+
+
+def bench_latency_accuracy(server: Server, echo_addr: str) -> dict[str, float]:
+    listen = server.create("lat", echo_addr)
+    base = statistics.median(round_trips(echo_addr, 200)) / 1e6
+    out = {}
+    for latency, jitter in ((100, 0), (50, 10)):
+        server.call("POST", "/proxies/lat/toxics", {"name": "l", "type": "latency",
+                                                   "attributes": {"latency": latency, "jitter": jitter}})
+        errors = []
+        with connect(listen) as s:
+            for _ in range(20):
+                t = time.perf_counter()
+                s.send(b"x")
+                s.recv(1)
+                errors.append(abs(time.perf_counter() - t - base - latency / 1000) * 1000)
+        server.call("DELETE", "/proxies/lat/toxics/l")
+        out[f"{latency}+-{jitter}"] = max(errors)
+    return out
+
+
+def bench_bandwidth_accuracy(server: Server, source_addr: str) -> dict[str, float]:
+    listen = server.create("bw", source_addr)
+    out = {}
+    for rate in (1000, 10000, 100000):  # KB/s
+        server.call("POST", "/proxies/bw/toxics", {"name": "b", "type": "bandwidth", "attributes": {"rate": rate}})
+        n, t = read_all(listen, rate * 1000)  # one second's worth
+        server.call("DELETE", "/proxies/bw/toxics/b")
+        expected = n / (rate * 1000)
+        out[f"{rate} KB/s"] = (t - expected) / expected * 100
+    return out
+
+
+def bench_api_under_load(server: Server, conns: int, seconds: float) -> dict[str, float]:
+    with helper("push", str(conns), str(seconds), stdin=True) as (proc, sink_port):
+        listen = server.create("load", f"127.0.0.1:{sink_port}")
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(listen + "\n")
+        proc.stdin.flush()
+        time.sleep(0.5)
+        calls = [
+            ("POST", "/proxies/load/toxics", {"name": "lat", "type": "latency", "stream": "upstream",
+                                              "attributes": {"latency": 20}}),
+            ("GET", "/proxies", None),
+            ("PATCH", "/proxies/load/toxics/lat", {"attributes": {"latency": 5}}),
+            ("POST", "/proxies/load/toxics", {"name": "bw", "type": "bandwidth", "stream": "upstream",
+                                              "attributes": {"rate": 50000}}),
+            ("DELETE", "/proxies/load/toxics/lat", None),
+            ("GET", "/proxies/load/toxics", None),
+            ("DELETE", "/proxies/load/toxics/bw", None),
+        ]
+        times: list[float] = []
+        failures = 0
+        end = time.monotonic() + seconds - 1.0
+        while time.monotonic() < end:
+            for method, path, body in calls:
+                t = time.perf_counter()
+                r = server.call(method, path, body)
+                times.append((time.perf_counter() - t) * 1000)
+                failures += r.status_code >= 300
+            time.sleep(0.01)
+        out_line = proc.stdout.readline().split()
+        proc.wait(30)
+    sent, received = int(out_line[0]), int(out_line[1])
+    return {"p50": pct(times, 50), "p99": pct(times, 99), "max": max(times), "calls": len(times),
+            "failures": failures, "mb_s": received / seconds / 1e6, "lost": sent - received}
+
+
+def pgbench_tps(cluster, port: int, seconds: int) -> float:
+    import re
+
+    r = cluster.pgbench("-S", "-c", "8", "-j", "2", "-T", str(seconds), port=port, timeout=seconds + 60)
+    if r.returncode != 0:
+        raise RuntimeError(r.stderr)
+    return float(re.search(r"tps = ([0-9.]+)", r.stdout).group(1))
+
+
+def bench_pgbench(servers: list[Server], quick: bool) -> dict[str, dict[str, float]]:
+    import pg_helpers
+
+    if not pg_helpers.available():
+        return {}
+    cluster = pg_helpers.start_cluster(free_port())
+    try:
+        ports = {s.name: int(s.create("postgres", f"127.0.0.1:{cluster.port}").rsplit(":", 1)[1]) for s in servers}
+        seconds = 3 if quick else 5
+        direct: list[float] = []
+        through: dict[str, list[float]] = {s.name: [] for s in servers}
+        for _ in range(2 if quick else 3):
+            direct.append(pgbench_tps(cluster, cluster.port, seconds))
+            for s in servers:
+                through[s.name].append(pgbench_tps(cluster, ports[s.name], seconds))
+        out = {"direct": {"tps": statistics.median(direct)}}
+        for name, values in through.items():
+            ratios = [v / d for v, d in zip(values, direct)]
+            out[name] = {"tps": statistics.median(values), "ratio": statistics.median(values) / statistics.median(direct),
+                         "ratio_min": min(ratios), "ratio_max": max(ratios)}
+        return out
+    finally:
+        cluster.stop()
+
+
+# -- report --------------------------------------------------------------------------------------
+def row(metric: str, ours: str, other: str, goal: str) -> None:
+    print(f"  {metric:<44} {ours:>16}   {other:>22}   {goal:>16}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--skip-pgbench", action="store_true")
+    args = parser.parse_args()
+    try:
+        import uvloop
+
+        loop_name = f"uvloop {uvloop.__version__}"
+    except ImportError:
+        loop_name = "asyncio (uvloop not installed)"
+    print(f"gameday proxy benchmark: {os.cpu_count()} cores, event loop {loop_name}")
+
+    with ExitStack() as stack:
+        ours = stack.enter_context(gameday_proxy())
+        toxi = stack.enter_context(toxiproxy_server())
+        servers = [ours] + ([toxi] if toxi else [])
+        _p, echo_port = stack.enter_context(helper("echo"))
+        echo_addr = f"127.0.0.1:{echo_port}"
+        _p, src_port = stack.enter_context(helper("source"))
+        src_addr = f"127.0.0.1:{src_port}"
+
+        results: dict[str, dict] = {}
+        for s in servers:
+            print(f"measuring {s.name} ...", flush=True)
+            results[s.name] = {
+                "rtt": bench_rtt(s, echo_addr, args.quick),
+                "bulk": bench_bulk(s, src_addr, args.quick),
+                "latency": bench_latency_accuracy(s, echo_addr),
+                "bandwidth": bench_bandwidth_accuracy(s, src_addr),
+                "api": bench_api_under_load(s, 64, 4 if args.quick else 6),
+            }
+        pg = {} if args.skip_pgbench else bench_pgbench(servers, args.quick)
+
+    other_name = "toxiproxy (measured)" if toxi else "Toxiproxy 2.5 / naive"
+    o = results[ours.name]
+    t = results.get("toxiproxy")
+
+    def ref(key: str, measured: str | None) -> str:
+        if measured is not None:
+            return measured
+        go, naive = REFERENCE[key]
+        return f"{go} / {naive}"
+
+    print()
+    row("metric", "gameday proxy", other_name, "goal")
+    row("-" * 44, "-" * 16, "-" * 22, "-" * 16)
+    r = o["rtt"]
+    row("round trip direct p50 / p99 (us)", f"{r['direct_p50']:.0f} / {r['direct_p99']:.0f}", "", "")
+    row("round trip through proxy p50 / p99 (us)", f"{r['proxy_p50']:.0f} / {r['proxy_p99']:.0f}",
+        f"{t['rtt']['proxy_p50']:.0f} / {t['rtt']['proxy_p99']:.0f}" if t else "", "")
+    row("added per round trip p50 (us)", f"{r['added_p50']:.0f}",
+        ref("rtt_p50_added_us", f"{t['rtt']['added_p50']:.0f}" if t else None), GOALS["rtt_p50_added_us"])
+    row("added per round trip p99 (us)", f"{r['added_p99']:.0f}", f"{t['rtt']['added_p99']:.0f}" if t else "", "")
+    if pg:
+        p = pg[ours.name]
+        row("pgbench -S -c 8 TPS direct", f"{pg['direct']['tps']:.0f}", "", "")
+        row("pgbench -S -c 8 TPS through proxy", f"{p['tps']:.0f}", f"{pg['toxiproxy']['tps']:.0f}" if t else "", "")
+        row("pgbench ratio proxy/direct (min-max)", f"{p['ratio']:.2f} ({p['ratio_min']:.2f}-{p['ratio_max']:.2f})",
+            ref("pgbench_ratio", f"{pg['toxiproxy']['ratio']:.2f}" if t else None), GOALS["pgbench_ratio"])
+    b = o["bulk"]
+    row("bulk one connection direct (MB/s)", f"{b['direct']:.0f}", "", "")
+    row("bulk one connection through proxy (MB/s)", f"{b['proxy']:.0f} (best {b['proxy_best']:.0f})",
+        ref("bulk_mb_s", f"{t['bulk']['proxy']:.0f}" if t else None), GOALS["bulk_mb_s"])
+    for key, err in o["latency"].items():
+        row(f"latency {key} ms: worst error (ms)", f"{err:.1f}",
+            f"{t['latency'][key]:.1f}" if t else "", f"<= {int(key.split('+-')[1]) + 10}")
+    for key, err in o["bandwidth"].items():
+        row(f"bandwidth {key}: time error (%)", f"{err:+.1f}", f"{t['bandwidth'][key]:+.1f}" if t else "",
+            GOALS["bandwidth_err_pct"])
+    a = o["api"]
+    row("control API under 64 pushing conns p50 (ms)", f"{a['p50']:.1f}", f"{t['api']['p50']:.1f}" if t else "", "")
+    row("control API under 64 pushing conns p99 (ms)", f"{a['p99']:.1f}", f"{t['api']['p99']:.1f}" if t else "",
+        GOALS["api_p99_ms"])
+    row("control API under load max (ms) / calls", f"{a['max']:.1f} / {a['calls']}", "", "")
+    row("  data moved meanwhile (MB/s), bytes lost", f"{a['mb_s']:.0f}, {a['lost']}", "", "")
+    if not t:
+        print("\n  (no toxiproxy-server on PATH: the middle column is the reference measured earlier:"
+              " Toxiproxy 2.5 / a naive asyncio proxy)")
+    print("\n" + json.dumps({"results": results, "pgbench": pg}, default=float))
+
+
+if __name__ == "__main__":
+    main()
