@@ -302,3 +302,9 @@ def test_15_status_codes(api, echo):
     assert api.delete("/proxies/s/toxics/noop_downstream").status_code == 204
     assert api.delete("/proxies/s").status_code == 204
     assert api.post("/reset").status_code == 204
+
+
+def test_06_wildcard_listen_is_shown_like_go(api, echo):
+    listen = api.create("wild", echo.address, listen="0.0.0.0:0")["listen"]
+    assert listen.startswith(("[::]:", "0.0.0.0:"))
+    assert accepts("127.0.0.1:" + listen.rsplit(":", 1)[1])
