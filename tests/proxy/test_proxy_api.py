@@ -308,3 +308,25 @@ def test_06_wildcard_listen_is_shown_like_go(api, echo):
     listen = api.create("wild", echo.address, listen="0.0.0.0:0")["listen"]
     assert listen.startswith(("[::]:", "0.0.0.0:"))
     assert accepts("127.0.0.1:" + listen.rsplit(":", 1)[1])
+
+
+def test_update_upstream_restarts_on_the_same_port_and_closes_live_connections(api, echo):
+    from proxy_helpers import EchoServer, connect, recv_exactly
+
+    other = EchoServer(lambda s: s.sendall(b"other"))
+    try:
+        listen = api.create("u", echo.address)["listen"]
+        with connect(listen) as live:
+            live.sendall(b"hi")
+            assert recv_exactly(live, 2) == b"hi"
+            r = api.post("/proxies/u", json={"upstream": other.address})
+            assert r.status_code == 200
+            assert r.json()["listen"] == listen and r.json()["upstream"] == other.address
+            live.settimeout(2)
+            assert live.recv(10) == b""  # restarted: the live connection was closed
+        with connect(listen) as fresh:
+            assert recv_exactly(fresh, 5) == b"other"
+        same = api.post("/proxies/u", json={"upstream": other.address, "listen": listen})
+        assert same.status_code == 200 and same.json()["enabled"] is True
+    finally:
+        other.stop()
