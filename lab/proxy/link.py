@@ -159,8 +159,11 @@ class Side(asyncio.Protocol):
                 waiter.set_result(None)
 
     # -- flow control --------------------------------------------------------------------------
+    def _usable(self) -> bool:
+        return self.transport is not None and not self.lost and not self.transport.is_closing()
+
     def pause(self, reason: int) -> None:
-        if not self.paused and self.transport is not None and not self.lost:
+        if not self.paused and self._usable():
             self.transport.pause_reading()
         self.paused |= reason
 
@@ -168,7 +171,7 @@ class Side(asyncio.Protocol):
         if not self.paused & reason:
             return
         self.paused &= ~reason
-        if not self.paused and self.transport is not None and not self.lost:
+        if not self.paused and self._usable():
             self.transport.resume_reading()
 
     def set_linger_zero(self) -> None:
@@ -291,7 +294,7 @@ class Link:
             self._splice(stage)
             return
         stub = Stub(stage.input, stage, None, self.conn.proxy.env.rng)
-        stage.task = self._loop.create_task(self._guard(self._drain(stage, stub)))
+        stage.task = self._loop.create_task(self._guard(self._drain, stage, stub))
 
     async def _drain(self, stage: Stage, stub: Stub) -> None:
         while stage.input.items:
@@ -319,11 +322,13 @@ class Link:
         active = rng.random() < toxic.toxicity
         run = toxic.kind.run if active else noop.run
         stub = Stub(stage.input, stage, stage.state, rng)
-        stage.task = self._loop.create_task(self._guard(run(toxic.config, stub)))
+        stage.task = self._loop.create_task(self._guard(run, toxic.config, stub))
 
-    async def _guard(self, coro: Any) -> None:
+    async def _guard(self, fn: Any, *args: Any) -> None:
+        # The coroutine is made here, not by the caller, so a task cancelled before it ever
+        # ran leaves no never-awaited coroutine behind.
         try:
-            await coro
+            await fn(*args)
         except asyncio.CancelledError:
             pass
         except Exception:  # a toxic bug must not take the proxy down

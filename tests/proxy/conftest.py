@@ -21,6 +21,7 @@ def proxy_server() -> Iterator[ProxyProcess]:
         rc = server.stop()
         err = server.proc.stderr.read() if server.proc.stderr else ""
         assert rc == 0, f"proxy exited with {rc}: {err}"
+        assert "Traceback" not in err and "Error" not in err and "Warning" not in err, err
 
 
 @pytest.fixture
