@@ -272,5 +272,7 @@ def format_float32(x: float) -> RawNumber:
     if "." in mant:
         mant = mant.rstrip("0").rstrip(".")
     sign = exp[0]
-    digits = exp[1:].lstrip("0").rjust(2, "0")
+    digits = exp[1:].lstrip("0") or "0"
+    if sign == "+":  # Go shortens e-07 to e-7 but keeps e+21
+        digits = digits.rjust(2, "0")
     return RawNumber(f"{mant}e{sign}{digits}")

@@ -330,3 +330,18 @@ def test_update_upstream_restarts_on_the_same_port_and_closes_live_connections(a
         assert same.status_code == 200 and same.json()["enabled"] is True
     finally:
         other.stop()
+
+
+def test_07_disable_closes_live_connections(api, echo):
+    from proxy_helpers import connect, recv_exactly
+
+    listen = api.create("live", echo.address)["listen"]
+    with connect(listen) as s:
+        s.sendall(b"x")
+        assert recv_exactly(s, 1) == b"x"
+        api.post("/proxies/live", json={"enabled": False})
+        s.settimeout(2)
+        try:
+            assert s.recv(1) == b""
+        except ConnectionResetError:
+            pass
