@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 import ipaddress
 import os
 import socket
@@ -150,4 +149,3 @@ def split_upstream(upstream: str) -> tuple[str, int]:
     return host or "localhost", _port(port)
 
 
-EADDRINUSE = errno.EADDRINUSE

@@ -5,12 +5,9 @@ Numbers in test names refer to the checklist in the Toxiproxy reference (section
 
 from __future__ import annotations
 
-import socket
-
 import pytest
-import requests
 from proxy_helpers import accepts, free_port
-from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists
+from toxiproxy.exceptions import InvalidToxic
 
 
 # -- 1: browser block and request ids ---------------------------------------------------------
