@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import random
 import signal
 from dataclasses import dataclass
@@ -134,10 +135,13 @@ async def serve(options: Options, ready: Callable[[ProxyServer], None]) -> None:
 
 
 def run(options: Options, ready: Callable[[ProxyServer], None]) -> None:
-    """Blocking entry point: uvloop when importable, else the standard asyncio loop."""
+    """Blocking entry point: uvloop when importable (unless GAMEDAY_PROXY_LOOP=asyncio), else
+    the standard asyncio loop."""
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is optional
+        uvloop = None
+    if uvloop is None or os.environ.get("GAMEDAY_PROXY_LOOP") == "asyncio":
         asyncio.run(serve(options, ready))
     else:
         uvloop.run(serve(options, ready))

@@ -162,8 +162,12 @@ class Stub:
         self._slot.output.put(Chunk(None, self.now(), reset=True))
 
     async def sleep_until(self, when: float) -> None:
+        """Wait until loop time ``when``. Less than a millisecond early counts as on time: event
+        loop timers have millisecond resolution, and a 1 ms floor per chunk would cap a
+        latency toxic at 1000 chunks a second. Callers keep absolute targets, so these
+        sub-millisecond remainders never add up."""
         delay = when - self._loop.time()
-        if delay > 0:
+        if delay >= 0.001:
             await asyncio.sleep(delay)
 
     async def sleep(self, seconds: float) -> None:

@@ -36,7 +36,7 @@ def test_latency_toxic_adds_to_every_query(api, pg_cluster, pg_proxy):
     r = pg_cluster.pgbench("-S", "-c", "1", "-t", "20", port=pg_proxy)
     assert r.returncode == 0, r.stderr
     slowed = latency_ms(r.stdout)
-    assert 20 <= slowed - direct <= 30, (direct, slowed)
+    assert 19.5 <= slowed - direct < 35, (direct, slowed)  # once per query, not twice
 
 
 def test_down_proxy_refuses_connections(api, pg_cluster, pg_proxy):

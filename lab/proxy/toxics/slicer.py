@@ -56,6 +56,9 @@ async def run(cfg: Config, stub: Stub) -> None:
         if chunk.end:
             stub.forward()
             return
+        due = stub.now()
         for n in piece_sizes(len(chunk), cfg, stub.rng):
             stub.forward(n)
-            await stub.sleep(cfg.delay / 1_000_000)
+            if cfg.delay:
+                due += cfg.delay / 1_000_000
+                await stub.sleep_until(due)
