@@ -1,24 +1,29 @@
 """One proxied connection: two sockets (Sides) and two one-way pipelines (Links).
 
-    client socket                                                       upstream socket
-    ┌──────────┐  upstream link (client -> server)                       ┌──────────┐
-    │  Side    │ ──read──> [toxic 1] ─Channel─> [toxic 2] ─Channel─> ... ─write──> │  Side    │
-    │ (client) │ <─write── ... <─Channel─ [toxic 2] <─Channel─ [toxic 1] <──read── │ (server) │
-    └──────────┘  downstream link (server -> client)                     └──────────┘
+      client                                                           upstream
+    ┌────────┐        upstream link: client -> server                  ┌────────┐
+    │  Side  │──read─> Channel > [toxic 1] > Channel > [toxic 2] ──write─>│  Side  │
+    │        │<─write── [toxic 2] < Channel < [toxic 1] < Channel <─read──│        │
+    └────────┘        downstream link: server -> client                └────────┘
 
-Each link is: socket reader -> Channel -> stage(toxic 1) -> Channel -> ... -> stage(toxic n)
--> writer (the Link itself). With no toxic the reader writes straight to the other socket: no
-task, no queue, no timestamp (the fast path). Toxics are stages appended in creation order;
-adding one repoints the last stage's output to the new stage's input, removing one cancels
-its task and appends whatever is still in its input to its output, so no byte is lost or
-reordered and nothing ever waits on the data path (every change is synchronous).
+Each link is: socket reader > Channel > stage(toxic 1) > Channel > ... > stage(toxic n) >
+writer (the Link itself). With no toxic the reader writes straight to the other socket: no
+task, no queue, no timestamp (the fast path).
+
+Changing the chain is synchronous and never waits on data, so no byte is lost or reordered:
+- add: the new stage goes last; the old last stage's output is repointed to its input;
+- update: the stage's task is cancelled and started again with the new config (its state,
+  e.g. limit_data's byte count, is kept);
+- remove: the task is cancelled; a passthrough takes its place until its input is empty
+  (drained at the writer's pace), then splices itself out.
 
 Closing: when a link's reader sees EOF (or an error), an end marker travels down the chain
 (toxics may delay it); when it reaches the writer the whole connection closes, both sockets,
 as Toxiproxy does (half-close is not propagated). A toxic's ``reset()`` ends it with an RST.
 
-Back-pressure: a writer whose socket buffer is full pauses the reader at the link's head;
-so does a link whose channels hold more than QUEUE_HIGH bytes, until they drain.
+Back-pressure: a writer whose socket buffer is full pauses the reader at the link's head and
+holds the last toxic; a link whose channels hold more than QUEUE_HIGH bytes pauses its
+reader until they drain. Bulk readers take turns (``Fair``).
 """
 
 from __future__ import annotations
