@@ -160,3 +160,20 @@ def test_seed_makes_toxicity_rolls_repeatable():
         for s in servers:
             s.stop()
         echo.stop()
+
+
+def test_toxiproxy_style_single_dash_flags(tmp_path):
+    cfg = tmp_path / "tc.json"
+    cfg.write_text(json.dumps([{"name": "tc", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:1"}]))
+    proc = subprocess.Popen([sys.executable, "-m", "lab.cli", "proxy", "-host=127.0.0.1", "-port=0",
+                             f"-config={cfg}", "-proxy-metrics", "-seed", "3"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip().rsplit(" ", 1)[1]
+        assert list(requests.get(url + "/proxies", timeout=5).json()) == ["tc"]
+        assert requests.get(url + "/metrics", timeout=5).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    out = run_cli("-version")
+    assert out.returncode == 0 and out.stdout.startswith("gameday proxy version 2.12.0+gameday")
