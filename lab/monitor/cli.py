@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ from rich.live import Live
 
 from lab.errors import StackError, UsageError
 from lab.monitor.events import JsonlSink
+from lab.monitor.load import LoadControl
 from lab.monitor.monitor import Monitor, MonitorConfig, MonitorThread, pg_target_of
 from lab.monitor.probe import ProbeConfig
 from lab.monitor.rules import RuleError, apply_overrides, default_rules, parse_assignment
@@ -26,27 +25,6 @@ from loadgen.mix import MixError, parse_mix
 from loadgen.shapes import SHAPES, ShapeError, parse_shape
 
 console = Console(highlight=False, soft_wrap=True)
-
-
-def control_call(address: str, method: str, path: str, body: Any = None, timeout: float = 3.0) -> Any:
-    """One request to the load generator's control interface; its 400 becomes a UsageError."""
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(f"http://{address}{path}", data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        try:
-            message = json.loads(exc.read()).get("error", f"HTTP {exc.code}")
-        except ValueError:
-            message = f"HTTP {exc.code}"
-        if exc.code == 400:
-            raise UsageError(message) from None
-        raise StackError(f"load generator at {address}: {message}") from None
-    except (OSError, urllib.error.URLError) as exc:
-        raise StackError(f"load generator at {address} is not answering ({getattr(exc, 'reason', exc)}); "
-                         "`gameday status` shows its health") from None
 
 
 def _stack(name: str, root: Path | None) -> LocalStack:
@@ -74,7 +52,7 @@ def load_set(name: str, root: Path | None, rate: str, shape: str, to: float | No
         value = float(rate)
     except ValueError:
         raise UsageError(f"rate: expected requests per second (a number from 0 to 100000), got {rate!r}") from None
-    body: dict[str, Any] = {"shape": shape, "rate": value}
+    body: dict[str, Any] = {"shape": shape, "rate": value}  # the keyword arguments of LoadControl.set
     body.update({k: v for k, v in {"to": to, "at": at, "over": over, "duration": duration}.items() if v is not None})
     try:
         parse_shape(body)  # the generator checks again; this gives the error before any network
@@ -82,8 +60,9 @@ def load_set(name: str, root: Path | None, rate: str, shape: str, to: float | No
             body["mix"] = parse_mix(mix).as_dict()
     except (ShapeError, MixError) as exc:
         raise UsageError(str(exc)) from None
-    state = control_call(_stack(name, root).address("loadgen"), "POST", "/rate", body)
-    console.print(f"load: {_describe(state)}")
+    control = LoadControl(_stack(name, root).address("loadgen"))
+    state = control.set(**body)
+    console.print(f"load: {state.describe()}")
 
 
 @load.command("show")
@@ -91,27 +70,15 @@ def load_set(name: str, root: Path | None, rate: str, shape: str, to: float | No
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def load_show(name: str, root: Path | None, as_json: bool) -> None:
     """Show the current shape and the last seconds' counts and latency."""
-    address = _stack(name, root).address("loadgen")
-    state = control_call(address, "GET", "/state")
-    stats = control_call(address, "GET", "/stats?seconds=5")
+    control = LoadControl(_stack(name, root).address("loadgen"))
     if as_json:
-        click.echo(json.dumps({"state": state, "stats": stats}, indent=2))
+        click.echo(json.dumps({"state": control.get("/state"), "stats": control.get("/stats?seconds=5")}, indent=2))
         return
-    console.print(f"load: {_describe(state)}")
-    for s in stats["seconds"]:
-        lat = s["latency_ms"]
-        outcomes: dict[str, int] = {}
-        for counts in s["counts"].values():
-            for outcome, n in counts.items():
-                outcomes[outcome] = outcomes.get(outcome, 0) + n
-        shown = " ".join(f"{k}:{v}" for k, v in sorted(outcomes.items())) or "-"
-        console.print(f"  {time.strftime('%H:%M:%S', time.localtime(s['t']))} issued {s['issued']:>6}  "
-                      f"p50 {lat['p50']} p90 {lat['p90']} p99 {lat['p99']} max {lat['max']} ms  {shown}")
-
-
-def _describe(state: dict[str, Any]) -> str:
-    params = ", ".join(f"{k} {state[k]:g}" for k in ("rate", "to", "at", "over", "duration") if k in state)
-    return f"{state['shape']} ({params}); now {state['current_rate']:g} req/s to {state['target']}"
+    console.print(f"load: {control.state().describe()}")
+    for s in control.seconds(5):
+        shown = " ".join(f"{k}:{v}" for k, v in sorted(s.outcomes.items())) or "-"
+        console.print(f"  {time.strftime('%H:%M:%S', time.localtime(s.t))} issued {s.issued:>6}  "
+                      f"p50 {s.p50_ms} p90 {s.p90_ms} p99 {s.p99_ms} max {s.max_ms} ms  {shown}")
 
 
 @click.command()
@@ -152,6 +119,7 @@ def monitor(name: str, root: Path | None, duration: float | None, plain: bool, p
             _run_plain(thread, until)
         else:
             _run_live(thread, loadgen, f"stack '{name}'", until)
+            console.print()
     console.print(f"alert events: {sink.path}")
 
 
@@ -171,7 +139,7 @@ def _run_live(thread: MonitorThread, loadgen: str | None, title: str, until: flo
             stats = None
             if loadgen:
                 try:
-                    stats = control_call(loadgen, "GET", "/stats?seconds=1", timeout=0.5)
+                    stats = LoadControl(loadgen, timeout=0.5).get("/stats?seconds=1")
                 except (StackError, UsageError):
                     stats = None
             live.update(render(thread.ticks(), stats, title))

@@ -29,11 +29,13 @@ class GeneratorCollector(Collector):
             requests.add_metric([route, outcome], n)
         yield requests
         yield CounterMetricFamily("loadgen_issued", "Requests sent on schedule.", value=stats.issued_total)
-        hist = stats.latency_total
-        cumulative = hist.cumulative(BUCKETS)
-        buckets = [(str(b), c) for b, c in zip(BUCKETS, cumulative)] + [("+Inf", hist.total)]
-        yield HistogramMetricFamily("loadgen_latency_seconds", "Latency from the scheduled start to the "
-                                    "end of the response (or the timeout).", buckets=buckets, sum_value=hist.sum)
+        latency = HistogramMetricFamily("loadgen_latency_seconds", "Latency from the scheduled start to the "
+                                        "end of the response (or the timeout), by route.", labels=["route"])
+        for route, hist in sorted(stats.latency_by_route.items()):
+            cumulative = hist.cumulative(BUCKETS)
+            buckets = [(str(b), c) for b, c in zip(BUCKETS, cumulative)] + [("+Inf", hist.total)]
+            latency.add_metric([route], buckets, hist.sum)
+        yield latency
         now = time.monotonic()
         yield GaugeMetricFamily("loadgen_target_rate", "Target requests per second now.", value=gen.current_rate(now))
         last = stats.last(1, now + gen.wall_offset)

@@ -43,8 +43,8 @@ class Histogram:
         self.max = 0.0
         self.sum = 0.0
 
-    def record(self, seconds: float) -> None:
-        self.counts[bucket_of(seconds)] += 1
+    def record(self, seconds: float, bucket: int | None = None) -> None:
+        self.counts[bucket_of(seconds) if bucket is None else bucket] += 1
         self.total += 1
         self.sum += seconds
         if seconds > self.max:
@@ -124,6 +124,7 @@ class Stats:
         self.totals: dict[tuple[str, str], int] = {}
         self.issued_total = 0
         self.latency_total = Histogram()
+        self.latency_by_route: dict[str, Histogram] = {}
 
     def _at(self, t: float) -> Second:
         sec = int(t)
@@ -158,8 +159,13 @@ class Stats:
         s.counts[key] = s.counts.get(key, 0) + 1
         self.totals[key] = self.totals.get(key, 0) + 1
         if latency is not None:
-            s.latency.record(latency)
-            self.latency_total.record(latency)
+            bucket = bucket_of(latency)
+            s.latency.record(latency, bucket)
+            self.latency_total.record(latency, bucket)
+            route_hist = self.latency_by_route.get(route)
+            if route_hist is None:
+                route_hist = self.latency_by_route[route] = Histogram()
+            route_hist.record(latency, bucket)
 
     def last(self, n: int, now: float, complete_only: bool = True) -> list[Second]:
         """The last n seconds (only whole seconds before `now` if complete_only)."""
