@@ -135,3 +135,20 @@ def test_cli_monitor_prints_seconds_and_rejects_bad_rules(gameday):
     assert out.returncode == 0, out.stderr
     lines = [line for line in out.stdout.splitlines() if " avail " in line]
     assert len(lines) >= 2 and "firing []" in lines[-1], out.stdout
+
+
+def test_db_connections_saturated_fires_unless_the_scenario_switches_it_off(make_stack):
+    stack = make_stack("loadgen.enabled=true", "db.max_connections=10", "web.pool_size=4")
+    quiet = apply_overrides(FAST, {"DbConnectionsSaturated": {"enabled": False}})
+    config = MonitorConfig(probe=ProbeConfig(rate=1.0), rules=FAST)
+    with watching(stack, config) as mon, watching(stack, MonitorConfig(probe=ProbeConfig(rate=1.0), rules=quiet)) as off:
+        _control(stack.address("loadgen"), {"rate": 250})
+
+        def saturated() -> bool:
+            return any(e.alert == "DbConnectionsSaturated" and e.kind == "alert.firing" for e in mon.events())
+
+        assert _wait_for(saturated, 20), [(t.t, t.db) for t in mon.ticks()][-5:]
+        _control(stack.address("loadgen"), {"rate": 0})
+        ticks = off.ticks()
+    assert max(t.signals["db_connections_ratio"] or 0 for t in ticks) > 0.9
+    assert not any(e.alert == "DbConnectionsSaturated" for e in off.events())
