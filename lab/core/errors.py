@@ -40,6 +40,9 @@ def first_error(exc: ValidationError, model: type[BaseModel], prefix: Sequence[A
         return f"{where}: unknown field{did_you_mean(str(loc[-1]), fields_at(model, list(err['loc'])[:-1]))}{more}"
     if kind == "missing":
         return f"{where}: required field is missing{more}"
+    if kind == "too_short":
+        n = err.get("ctx", {}).get("min_length", 1)
+        return f"{where}: needs at least {n} {'entry' if n == 1 else 'entries'}{more}"
     msg = err["msg"]
     msg = msg[0].lower() + msg[1:]
     if msg.startswith("value error, "):

@@ -69,9 +69,11 @@ def main(argv: list[str] | None = None) -> int:
                 except psycopg2.OperationalError:
                     break  # full or down: try again on the next tick
                 _write_pids(args.pids, conns)
-        readable, _, _ = select.select([c.fileno() for c in conns], [], [], 0.1) if conns else ([], [], [])
+        # short of the target: try again soon, so the leak wins slots as they free up
+        wait = 0.01 if not lost_any and len(conns) < args.connections else 0.1
+        readable, _, _ = select.select([c.fileno() for c in conns], [], [], wait) if conns else ([], [], [])
         if not conns:
-            time.sleep(0.1)
+            time.sleep(wait)
         for fd in readable:
             conn = next(c for c in conns if c.fileno() == fd)
             try:

@@ -108,6 +108,7 @@ class Drill:
         self.done: set[str] = set()
         self.fault_ids: dict[str, str] = {}
         self._halt = threading.Event()
+        self.started = threading.Event()  # set once the steady state held and drill time began
         self._lock = threading.Lock()
         self.status = DrillStatus()
         self.monitor: MonitorThread | None = None
@@ -140,6 +141,7 @@ class Drill:
                     "responder": self.options.responder, "run_id": self.run_id,
                     "time_limit_s": self.scenario.time_limit_s,
                 })
+                self.started.set()
                 outcome = self._loop()
         finally:
             try:

@@ -1,0 +1,134 @@
+"""The March 2023 replay on a real stack: the outage happens, scaling the web tier does not fix
+it, the runbook does. Availability is measured by an independent client, not the lab's monitor."""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from lab.core.scenario import ResponderStep
+from lab.faults import engine
+from lab.runner import scenarios
+from lab.runner.drill import Drill, DrillOptions
+from lab.stack.config import load_config
+from lab.stack.local import LocalStack
+
+pytestmark = pytest.mark.integration
+SPEED = 10.0
+
+
+class Watcher:
+    """Polls Arcade's leaderboard ten times a second and keeps (drill time, ok)."""
+
+    def __init__(self, stack: LocalStack, drill: Drill):
+        self.url = stack.urls()["arcade"] + "leaderboard?game=tetra"
+        self.drill = drill
+        self.samples: list[tuple[float, bool]] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        while not self.drill.started.wait(0.1):  # drill time starts after the steady-state check
+            if self.stop.is_set():
+                return
+        while not self.stop.is_set():
+            try:
+                with urllib.request.urlopen(self.url, timeout=3) as resp:
+                    ok = resp.status == 200
+            except (urllib.error.URLError, OSError):
+                ok = False
+            self.samples.append((self.drill.clock.now(), ok))
+            time.sleep(0.1)
+
+    def first_below(self, threshold: float, start: float, width: float = 10.0) -> float | None:
+        """The first drill time t >= start at which availability over [t, t + width) is below threshold."""
+        times = [t for t, _ in self.samples if t >= start]
+        for t in times:
+            inside = [ok for u, ok in self.samples if t <= u < t + width]
+            if len(inside) >= 5 and sum(inside) / len(inside) < threshold:
+                return t
+        return None
+
+    def availability(self, start: float, end: float) -> float:
+        inside = [ok for t, ok in self.samples if start <= t < end]
+        assert len(inside) >= 5, f"too few samples in [{start}, {end})"
+        return sum(inside) / len(inside)
+
+
+@pytest.fixture(scope="module")
+def march():
+    return scenarios.load(scenarios.resolve("march-2023-db-overload"))
+
+
+@pytest.fixture
+def stack(march, run_root):
+    s = LocalStack("march", run_root, load_config(None, march[0].stack.overrides()))
+    s.up()
+    yield s
+    s.down(purge=True)
+
+
+def run_drill(scenario, text, stack, responder):
+    drill = Drill(scenario, text, stack, DrillOptions(speed=SPEED, responder=responder))
+    watcher = Watcher(stack, drill)
+    watcher.thread.start()
+    try:
+        result = drill.run()
+    finally:
+        watcher.stop.set()
+        watcher.thread.join()
+    return drill, watcher, result
+
+
+def event_time(drill: Drill, kind: str, **match: object) -> float:
+    for event in drill.timeline.read():
+        if event.kind == kind and all(event.data.get(k) == v for k, v in match.items()):
+            return event.offset_s
+    raise AssertionError(f"no {kind} {match} on the timeline")
+
+
+def test_scaling_the_web_tier_does_not_help_and_the_runbook_does(march, stack):
+    scenario, text = march
+    wrong_then_right = [
+        ResponderStep(action="scale-web", args={"workers": 4}, after="alert:SiteAvailabilityLow", at_s=10),
+        ResponderStep(action="terminate-idle-connections", args={"older_than_s": 2, "state": "idle in transaction"},
+                      after="alert:SiteAvailabilityLow", at_s=150),
+        ResponderStep(action="terminate-idle-connections", args={"older_than_s": 2, "state": "idle in transaction"},
+                      after="alert:SiteAvailabilityLow", at_s=175),
+    ]
+    variant = scenario.model_copy(update={"autopilot": wrong_then_right})
+    drill, watch, result = run_drill(variant, text, stack, "autopilot")
+    assert result.outcome == "recovered", result
+    surge = event_time(drill, "fault.injected", step="surge")
+    # the outage: availability below 10 % within a minute of the surge
+    down = watch.first_below(0.10, surge)
+    assert down is not None and down + 10 <= surge + 60, (surge, down)
+    scaled = event_time(drill, "action.scale-web")
+    assert drill.timeline.read() and len(stack.web_workers()) == 4
+    # four workers instead of two: still down
+    assert watch.availability(scaled + 20, scaled + 120) < 0.10
+    terminated = event_time(drill, "action.terminate-idle-connections")
+    assert terminated > scaled + 120
+    assert watch.availability(result.drill_seconds - 25, result.drill_seconds + 1) > 0.9
+    assert not engine.journal_for(stack).active()
+
+
+def test_the_autopilot_follows_the_runbook_and_the_site_heals(march, stack):
+    scenario, text = march
+    drill, watch, result = run_drill(scenario, text, stack, "autopilot")
+    assert result.outcome == "recovered", result
+    kinds = [e.kind for e in drill.timeline.read()]
+    assert kinds.index("fault.injected") < kinds.index("alert.firing") < kinds.index("ack")
+    assert "action.inspect-db" in kinds and "action.terminate-idle-connections" in kinds
+    assert kinds[-1] == "drill.ended"
+    surge = event_time(drill, "fault.injected", step="surge")
+    down = watch.first_below(0.10, surge)
+    assert down is not None and down + 10 <= surge + 60, (surge, down)
+    assert watch.availability(result.drill_seconds - 25, result.drill_seconds + 1) > 0.9
+    assert (result.run_dir / "scenario.yaml").read_text() == text
+    assert (result.run_dir / "faults.jsonl").exists()
+    assert not engine.journal_for(stack).active()
