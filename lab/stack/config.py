@@ -58,7 +58,7 @@ class ProxyConfig(_Section):
 class LoadgenConfig(_Section):
     """The player-traffic generator (a service of the stack, idle unless given a rate)."""
 
-    enabled: bool = False
+    enabled: bool = True
     control_port: int = Field(0, ge=0, le=65535)
     rate: float = Field(0.0, ge=0, le=100_000, description="baseline requests per second")
 
