@@ -107,7 +107,9 @@ def drill(scenario_ref: str, team: str, responder: str | None, speed: float, kee
     try:
         options = DrillOptions(team=team, speed=speed, responder=responder, actor=responder or getpass.getuser())
         if not quiet:
-            console.print(f"[bold]{scenario.title}[/]\n{scenario.story.told}")
+            console.print(f"[bold]{scenario.title}[/]")
+            console.print(" ".join(scenario.story.told.split()), soft_wrap=True)
+            console.print()
         live = Live(console=console, refresh_per_second=4, transient=False) if not quiet else None
         run = Drill(scenario, text, stack, options,
                     on_status=(lambda st: live.update(_render(st, scenario.id))) if live else None)
@@ -120,11 +122,29 @@ def drill(scenario_ref: str, team: str, responder: str | None, speed: float, kee
     finally:
         if started_here and not keep_stack:
             stack.down()
+    if not quiet:
+        console.print()
+        _print_timeline(result.run_dir)
     colour = {"recovered": "green", "time_limit": "red", "halted": "yellow"}[result.outcome]
     console.print(
         f"[{colour}]{result.outcome}[/] after {result.drill_seconds:.0f} drill s ({result.real_seconds:.0f} s real); "
         f"{result.events} events in {result.run_dir}"
     )
+
+
+def _print_timeline(run_dir: Path) -> None:
+    from lab.timeline.store import TimelineStore
+
+    table = Table(title="what happened", title_justify="left", show_edge=False)
+    for col in ("t+ (drill s)", "source", "event", "detail"):
+        table.add_column(col)
+    for event in TimelineStore(run_dir / "events.jsonl").read():
+        data = event.data
+        detail = data.get("alert") or data.get("step") or data.get("text") or data.get("outcome") or ""
+        if event.kind.startswith("action.") and isinstance(data.get("result"), dict):
+            detail = ", ".join(f"{k}={v}" for k, v in data["result"].items() if not isinstance(v, (list, dict)))
+        table.add_row(f"{event.offset_s:7.0f}", event.source.value, event.kind, str(detail)[:70])
+    console.print(table)
 
 
 @click.command()
