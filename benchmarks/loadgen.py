@@ -23,6 +23,7 @@ import tempfile
 import textwrap
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -48,8 +49,11 @@ SERVER = textwrap.dedent("""
 """)
 
 
-def pinned(cpu: int) -> dict[str, object]:
-    return {"preexec_fn": lambda: os.sched_setaffinity(0, {cpu})} if hasattr(os, "sched_setaffinity") else {}
+def pinned(cpu: int | None) -> Callable[[], None] | None:
+    """A preexec_fn that pins the child to one CPU (None: no pinning)."""
+    if cpu is None or not hasattr(os, "sched_setaffinity"):
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
 
 
 def wait_http(url: str, timeout: float = 10) -> None:
@@ -73,7 +77,7 @@ def control(address: str, path: str, body: object = None) -> dict:
 
 def wrk(url: str, seconds: int, connections: int, cpu: int | None = 0) -> float:
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", url]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, **(pinned(cpu) if cpu is not None else {})).stdout
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, preexec_fn=pinned(cpu)).stdout
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
 
@@ -82,14 +86,14 @@ def generator_capacity(rates: list[int], seconds: int) -> tuple[list[tuple[int, 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         port, cport = procs.free_port(), procs.free_port()
-        server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], **pinned(1))  # type: ignore[call-overload]
+        server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], preexec_fn=pinned(1))
         gen = None
         try:
             wait_http(f"http://127.0.0.1:{port}/")
             gen = subprocess.Popen([sys.executable, "-m", "loadgen", "--target", f"http://127.0.0.1:{port}",
                                     "--control", f"127.0.0.1:{cport}", "--mix", "healthz=1", "--timeout", "2"],
                                    stdout=open(Path(tmp) / "loadgen.log", "wb"), stderr=subprocess.STDOUT,
-                                   **pinned(0))  # type: ignore[call-overload]
+                                   preexec_fn=pinned(0))
             wait_http(f"http://127.0.0.1:{cport}/healthz")
             proc = psutil.Process(gen.pid)
             for rate in rates:
@@ -117,7 +121,7 @@ def generator_capacity(rates: list[int], seconds: int) -> tuple[list[tuple[int, 
 
 def probe_overhead(seconds: int) -> dict[str, float]:
     """Arcade's capacity by wrk with and without the monitor, and the probe's own request rate."""
-    from lab.monitor.monitor import MonitorConfig, watching
+    from lab.monitor.monitor import MonitorConfig, Tick, watching
     from lab.stack.config import load_config
     from lab.stack.local import LocalStack
 
@@ -128,18 +132,20 @@ def probe_overhead(seconds: int) -> dict[str, float]:
         try:
             url = stack.urls()["arcade"] + "leaderboard?game=tetra"
             wrk(url, 2, 16, cpu=None)  # warm-up
-            alone = [wrk(url, seconds, 16, cpu=None)]
-            with watching(stack, MonitorConfig()) as mon:
-                time.sleep(1.5)
-                before = len(mon.ticks())
-                watched = [wrk(url, seconds, 16, cpu=None)]
-                ticks = mon.ticks()[before:]
-            alone.append(wrk(url, seconds, 16, cpu=None))
+            alone: list[float] = []
+            watched: list[float] = []
+            ticks: list[Tick] = []
+            for _ in range(2):  # interleaved: the machine is shared, so its load drifts
+                alone.append(wrk(url, seconds, 16, cpu=None))
+                with watching(stack, MonitorConfig()) as mon:
+                    time.sleep(1.5)
+                    before = len(mon.ticks())
+                    watched.append(wrk(url, seconds, 16, cpu=None))
+                    ticks += mon.ticks()[before:]
         finally:
             stack.down(purge=True)
     probe_rps = sum(t.probe.total for t in ticks) / max(1, len(ticks))
-    capacity = sum(alone) / len(alone)
-    return {"capacity": capacity, "watched": watched[0], "probe_rps": probe_rps}
+    return {"capacity": sum(alone) / len(alone), "watched": sum(watched) / len(watched), "probe_rps": probe_rps}
 
 
 def main() -> None:
@@ -163,7 +169,7 @@ def main() -> None:
           f"{wrk_rps:,.0f} req/s")
     o = probe_overhead(args.seconds)
     share = o["probe_rps"] / o["capacity"] * 100
-    print(f"Probe overhead on Arcade (pool mode, 2 workers, wrk on /leaderboard, 16 connections)")
+    print("Probe overhead on Arcade (pool mode, 2 workers, wrk on /leaderboard, 16 connections)")
     print(f"  Arcade capacity {o['capacity']:,.0f} req/s alone, {o['watched']:,.0f} req/s with the monitor running; "
           f"probe {o['probe_rps']:.1f} req/s = {share:.2f} % of capacity (goal <= 2 %)")
 

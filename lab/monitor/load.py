@@ -28,7 +28,7 @@ class LoadState:
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> LoadState:
-        params = {k: float(data[k]) for k in ("rate", "to", "at", "over", "duration") if k in data}
+        params: dict[str, float] = {k: float(data[k]) for k in ("rate", "to", "at", "over", "duration") if k in data}
         return cls(data["target"], data["shape"], params, float(data["current_rate"]), float(data["since"]),
                    dict(data.get("mix", {})))
 

@@ -47,7 +47,7 @@ def test_each_shape_has_its_rate_over_time():
 
 
 def _arrivals(shape: Shape, until: float) -> list[float]:
-    sched, out = Schedule(shape), []
+    sched, out = Schedule(shape), list[float]()
     while True:
         t = sched.next()
         if t > until:

@@ -54,22 +54,23 @@ def parse_mix(spec: str | dict[str, object]) -> Mix:
     if isinstance(spec, str):
         pairs: list[tuple[str, object]] = []
         for part in filter(None, (p.strip() for p in spec.split(","))):
-            name, sep, raw = part.partition("=")
+            key, sep, value = part.partition("=")
             if not sep:
                 raise MixError(f"mix: expected ROUTE=WEIGHT, got {part!r}")
-            pairs.append((name.strip(), raw.strip()))
+            pairs.append((key.strip(), value.strip()))
     elif isinstance(spec, dict):
         pairs = list(spec.items())
     else:
         raise MixError(f"mix: expected an object of route weights, got {spec!r}")
     weights: list[tuple[str, float]] = []
-    for name, raw in pairs:
+    for route, raw in pairs:
+        name = str(route)
         if name not in ROUTES:
             raise MixError(f"mix: unknown route {name!r}; valid: {', '.join(ROUTES)}")
         try:
-            if isinstance(raw, bool):
+            if isinstance(raw, bool) or not isinstance(raw, str | int | float):
                 raise ValueError
-            weight = float(raw)  # type: ignore[arg-type]
+            weight = float(raw)
         except (TypeError, ValueError):
             raise MixError(f"mix.{name}: expected a weight >= 0, got {raw!r}") from None
         if not 0 <= weight < float("inf"):
