@@ -3,7 +3,9 @@
 Prints figures side by side; not a test. Everything runs on this machine over loopback:
 
     round trip     1-byte request/response through the proxy vs direct (p50, p99)
-    pgbench        select-only TPS through the proxy / direct, 8 clients, runs interleaved
+    pgbench        select-only TPS through the proxy / direct, 8 clients: the median ratio of
+                   short interleaved pairs (direct run, proxied run), and the proxy's CPU per
+                   transaction (the steadier figure on a shared machine)
     bulk           one connection, server -> client, MB/s (1 MB = 10^6 bytes)
     toxics         latency error vs jitter + 10 ms; bandwidth error in %
     control API    p50/p99/max of API calls while 64 connections push data (toxics added,
@@ -243,10 +245,14 @@ def bench_rtt(server: Server, echo_addr: str, quick: bool) -> dict[str, float]:
     listen = server.create("rtt", echo_addr)
     direct: list[float] = []
     through: list[float] = []
+    cpu = 0.0
     for _ in range(3 if quick else 6):  # interleaved blocks
         direct += round_trips(echo_addr, 1000)
+        before = cpu_seconds(server.proc)
         through += round_trips(listen, 1000)
+        cpu += cpu_seconds(server.proc) - before
     return {
+        "cpu_us": cpu / len(through) * 1e6,
         "direct_p50": pct(direct, 50), "direct_p99": pct(direct, 99),
         "proxy_p50": pct(through, 50), "proxy_p99": pct(through, 99),
         "added_p50": pct(through, 50) - pct(direct, 50), "added_p99": pct(through, 99) - pct(direct, 99),
@@ -348,13 +354,23 @@ def bench_api_under_load(server: Server, conns: int, seconds: float) -> dict[str
             "failures": failures, "mb_s": received / seconds / 1e6, "lost": sent - received}
 
 
-def pgbench_tps(cluster, port: int, seconds: int) -> float:
+def cpu_seconds(proc: subprocess.Popen) -> float:
+    import psutil
+
+    t = psutil.Process(proc.pid).cpu_times()
+    return t.user + t.system
+
+
+def pgbench_run(cluster, port: int, seconds: int) -> tuple[float, int]:
+    """TPS and the number of transactions of one `pgbench -S -c 8` run."""
     import re
 
     r = cluster.pgbench("-S", "-c", "8", "-j", "2", "-T", str(seconds), port=port, timeout=seconds + 60)
     if r.returncode != 0:
         raise RuntimeError(r.stderr)
-    return float(re.search(r"tps = ([0-9.]+)", r.stdout).group(1))
+    tps = float(re.search(r"tps = ([0-9.]+)", r.stdout).group(1))
+    done = int(re.search(r"number of transactions actually processed: (\d+)", r.stdout).group(1))
+    return tps, done
 
 
 def bench_pgbench(servers: list[Server], quick: bool) -> dict[str, dict[str, float]]:
@@ -365,18 +381,24 @@ def bench_pgbench(servers: list[Server], quick: bool) -> dict[str, dict[str, flo
     cluster = pg_helpers.start_cluster(free_port())
     try:
         ports = {s.name: int(s.create("postgres", f"127.0.0.1:{cluster.port}").rsplit(":", 1)[1]) for s in servers}
-        seconds = 3 if quick else 5
+        seconds = 3
         direct: list[float] = []
         through: dict[str, list[float]] = {s.name: [] for s in servers}
-        for _ in range(2 if quick else 3):
-            direct.append(pgbench_tps(cluster, cluster.port, seconds))
+        cpu = {s.name: [0.0, 0] for s in servers}
+        for _ in range(3 if quick else 6):  # short interleaved pairs: load drift hits both sides
+            direct.append(pgbench_run(cluster, cluster.port, seconds)[0])
             for s in servers:
-                through[s.name].append(pgbench_tps(cluster, ports[s.name], seconds))
+                before = cpu_seconds(s.proc)
+                tps, done = pgbench_run(cluster, ports[s.name], seconds)
+                cpu[s.name][0] += cpu_seconds(s.proc) - before
+                cpu[s.name][1] += done
+                through[s.name].append(tps)
         out = {"direct": {"tps": statistics.median(direct)}}
         for name, values in through.items():
             ratios = [v / d for v, d in zip(values, direct)]
-            out[name] = {"tps": statistics.median(values), "ratio": statistics.median(values) / statistics.median(direct),
-                         "ratio_min": min(ratios), "ratio_max": max(ratios)}
+            out[name] = {"tps": statistics.median(values), "ratio": statistics.median(ratios),
+                         "ratio_min": min(ratios), "ratio_max": max(ratios),
+                         "cpu_us_per_tx": cpu[name][0] / max(1, cpu[name][1]) * 1e6}
         return out
     finally:
         cluster.stop()
@@ -412,13 +434,20 @@ def main() -> None:
         results: dict[str, dict] = {}
         for s in servers:
             print(f"measuring {s.name} ...", flush=True)
-            results[s.name] = {
-                "rtt": bench_rtt(s, echo_addr, args.quick),
-                "bulk": bench_bulk(s, src_addr, args.quick),
-                "latency": bench_latency_accuracy(s, echo_addr),
-                "bandwidth": bench_bandwidth_accuracy(s, src_addr),
-                "api": bench_api_under_load(s, 64, 4 if args.quick else 6),
-            }
+            res: dict[str, dict] = {}
+            for key, fn in (
+                ("rtt", lambda: bench_rtt(s, echo_addr, args.quick)),
+                ("bulk", lambda: bench_bulk(s, src_addr, args.quick)),
+                ("latency", lambda: bench_latency_accuracy(s, echo_addr)),
+                ("bandwidth", lambda: bench_bandwidth_accuracy(s, src_addr)),
+                ("api", lambda: bench_api_under_load(s, 64, 4 if args.quick else 6)),
+            ):
+                started = time.monotonic()
+                res[key] = fn()
+                print(f"  {key}: {time.monotonic() - started:.1f} s", flush=True)
+            results[s.name] = res
+        if not args.skip_pgbench:
+            print("measuring pgbench (interleaved direct / proxied runs) ...", flush=True)
         pg = {} if args.skip_pgbench else bench_pgbench(servers, args.quick)
 
     other_name = "toxiproxy (measured)" if toxi else "Toxiproxy 2.5 / naive"
@@ -441,11 +470,14 @@ def main() -> None:
     row("added per round trip p50 (us)", f"{r['added_p50']:.0f}",
         ref("rtt_p50_added_us", f"{t['rtt']['added_p50']:.0f}" if t else None), GOALS["rtt_p50_added_us"])
     row("added per round trip p99 (us)", f"{r['added_p99']:.0f}", f"{t['rtt']['added_p99']:.0f}" if t else "", "")
+    row("proxy CPU per round trip (us, user+sys)", f"{r['cpu_us']:.0f}", f"{t['rtt']['cpu_us']:.0f}" if t else "", "")
     if pg:
         p = pg[ours.name]
         row("pgbench -S -c 8 TPS direct", f"{pg['direct']['tps']:.0f}", "", "")
         row("pgbench -S -c 8 TPS through proxy", f"{p['tps']:.0f}", f"{pg['toxiproxy']['tps']:.0f}" if t else "", "")
-        row("pgbench ratio proxy/direct (min-max)", f"{p['ratio']:.2f} ({p['ratio_min']:.2f}-{p['ratio_max']:.2f})",
+        row("proxy CPU per pgbench transaction (us)", f"{p['cpu_us_per_tx']:.0f}",
+            f"{pg['toxiproxy']['cpu_us_per_tx']:.0f}" if t else "", "")
+        row("pgbench ratio proxy/direct, median of pairs", f"{p['ratio']:.2f} ({p['ratio_min']:.2f}-{p['ratio_max']:.2f})",
             ref("pgbench_ratio", f"{pg['toxiproxy']['ratio']:.2f}" if t else None), GOALS["pgbench_ratio"])
     b = o["bulk"]
     row("bulk one connection direct (MB/s)", f"{b['direct']:.0f}", "", "")
