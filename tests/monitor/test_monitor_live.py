@@ -11,6 +11,7 @@ import time
 import pytest
 
 from lab.monitor.events import JsonlSink, read_events
+from lab.monitor.load import LoadControl
 from lab.monitor.monitor import MonitorConfig, watching
 from lab.monitor.probe import ProbeConfig
 from lab.monitor.rules import apply_overrides, default_rules
@@ -56,23 +57,27 @@ def _wait_for(predicate, timeout: float) -> bool:
 
 
 def test_a_surge_fires_and_resolves_site_availability_low(make_stack, tmp_path):
+    """Traffic ramps up until the site breaks (wherever this machine's capacity is), holds there,
+    then stops: the alert fires within 10 s of the breach and resolves after recovery."""
     stack = make_stack("loadgen.enabled=true", "web.access_mode=per-request", "db.max_connections=10",
                        "web.threads=16")
+    load = LoadControl(stack.address("loadgen"))
     sink = JsonlSink(tmp_path / "alerts.jsonl")
     # the probe's timeout is the generator's (5 s), so "failed" means the same to both counts
     config = MonitorConfig(probe=ProbeConfig(rate=5.0, timeout_s=5.0, max_journeys=64), rules=FAST)
     with watching(stack, config, sink) as mon:
         assert _wait_for(lambda: len(mon.ticks()) >= 3, 10)
         surge_at = time.time()
-        _control(stack.address("loadgen"), {"rate": 120})
+        load.set(40, "ramp", to=400, over=20)
 
         def fired() -> bool:
             return any(e.kind == "alert.firing" and e.alert == "SiteAvailabilityLow" for e in mon.events())
 
-        assert _wait_for(fired, 15), [(t.t, t.probe.availability) for t in mon.ticks()]
-        time.sleep(max(0.0, surge_at + 9 - time.time()))
+        assert _wait_for(fired, 30), [(t.t, t.probe.availability) for t in mon.ticks()]
+        held = load.set(load.state().current_rate)  # hold the surge where it broke the site
+        time.sleep(8)
         calm_at = time.time()
-        _control(stack.address("loadgen"), {"rate": 0})
+        load.set(0)
 
         def resolved() -> bool:
             return any(e.kind == "alert.resolved" and e.alert == "SiteAvailabilityLow" for e in mon.events())
@@ -89,11 +94,11 @@ def test_a_surge_fires_and_resolves_site_availability_low(make_stack, tmp_path):
     resolved_event = next(e for e in read_events(sink.path)
                           if e["kind"] == "alert.resolved" and e["alert"] == "SiteAvailabilityLow")
     assert resolved_event["t"] > calm_at
-    window = [t for t in ticks if surge_at + 1 <= t.t and t.t + 1 <= calm_at]
+    window = [t for t in ticks if surge_at + 1 <= t.t and t.t + 1 <= calm_at]  # the ramp and the hold
     sampled = sum(t.probe.total for t in window)
     probe = sum(t.probe.ok for t in window) / max(1, sampled)
-    print(f"breach +{breach - surge_at:.1f} s, fired +{firing['t'] - surge_at:.1f} s, resolved "
-          f"+{resolved_event['t'] - calm_at:.1f} s after calm; availability probe {probe:.3f} "
+    print(f"breach at {held.params['rate']:.0f} req/s +{breach - surge_at:.1f} s, fired +{firing['t'] - breach:.1f} s "
+          f"after it, resolved +{resolved_event['t'] - calm_at:.1f} s after calm; availability probe {probe:.3f} "
           f"({sampled} requests), generator {independent:.3f} ({n} requests)")
     # within 5 points, or within the probe's own sampling error (3 sigma) if that is wider
     allowed = max(0.05, 3 * math.sqrt(independent * (1 - independent) / max(1, sampled)))
