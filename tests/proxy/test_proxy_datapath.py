@@ -378,3 +378,38 @@ def test_27_proxy_metrics_after_a_connection_closes(api, proxied, echo):
     assert found[("sent", labels)] >= 5
     down = labels.replace("upstream\",listener", "downstream\",listener", 1)
     assert found[("sent", down)] >= 5
+
+
+# -- slow_close and chain order ---------------------------------------------------------------
+def test_slow_close_holds_the_close_back(api):
+    server = EchoServer(lambda s: (s.sendall(b"bye"), s.close()))
+    try:
+        listen = api.create("sc", server.address)["listen"]
+        api.add_toxic("sc", type="slow_close", attributes={"delay": 200})
+        with connect(listen) as s:
+            assert recv_exactly(s, 3) == b"bye"
+            start = time.monotonic()
+            data, ended, err = read_until_closed(s, 2)
+        assert data == b"" and err is None
+        assert 0.19 <= ended - start <= 0.3
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("order, expected", [(("bandwidth", "limit_data"), 0.1), (("limit_data", "bandwidth"), 0.01)])
+def test_chain_runs_in_creation_order(api, order, expected):
+    """bandwidth(1 KB/s) before limit_data(10): the first 100-byte piece leaves at 100 ms and is
+    cut to 10; the other way round the 10 bytes pass at once and take 10 ms at 1 KB/s."""
+    server = EchoServer(lambda s: (s.sendall(b"x" * 1000), s.recv(1)))
+    try:
+        listen = api.create("order", server.address)["listen"]
+        attrs = {"bandwidth": {"rate": 1}, "limit_data": {"bytes": 10}}
+        for t in order:
+            api.add_toxic("order", type=t, attributes=attrs[t])
+        with connect(listen) as s:
+            start = time.monotonic()
+            data, ended, err = read_until_closed(s, 2)
+        assert data == b"x" * 10
+        assert abs((ended - start) - expected) <= 0.03, ended - start
+    finally:
+        server.stop()
