@@ -2,8 +2,8 @@
 
     shape ──Schedule──▶ due times ──▶ pick route (mix) ──▶ Pool.submit ──▶ Stats (latency from `due`)
 
-The loop wakes at most every 50 ms (sooner when the next request is due) and sends everything due
-by then, each stamped with its own scheduled time, so latency includes any wait the generator or
+The loop wakes every 1-50 ms (when the next request is due, at the event loop's timer resolution)
+and sends everything due by then, each stamped with its own scheduled time, so latency includes any wait the generator or
 the pool added (no coordinated omission). A request more than a timeout behind schedule is not
 sent and counts as `missed`: the generator says so rather than silently slowing down.
 """
@@ -20,6 +20,8 @@ from loadgen.client import Pool, Request
 from loadgen.mix import Mix, Picker, default_mix
 from loadgen.shapes import Schedule, Shape, rate_at
 from loadgen.stats import MISSED, Stats
+
+MIN_SLEEP = 0.001
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,10 @@ class Generator:
                         pool.submit(Request(route, payload, due, route == "start_match"))
                     self._next = self._schedule.next()
                     due = start + self._next
-                delay = due - monotonic()
-                await asyncio.sleep(min(max(delay, 0.0), 0.05))
+                # never less than the event loop's 1 ms timer resolution (shorter sleeps return at
+                # once and the loop would spin); a request sent up to 1 ms late carries that lag in
+                # its latency, which counts from its scheduled time
+                await asyncio.sleep(min(max(due - monotonic(), MIN_SLEEP), 0.05))
         finally:
             sweeper.cancel()
             pool.close()
