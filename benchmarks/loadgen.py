@@ -1,7 +1,7 @@
 """The load generator's capacity on one core beside wrk, and the probe's overhead on Arcade.
 Prints figures side by side; not a test.
 
-    .venv/bin/python benchmarks/loadgen.py [--seconds 4] [--rates 3000,6000,9000,12000]
+    .venv/bin/python benchmarks/loadgen.py [--seconds 4] [--rates 3000,6000,10000,15000,20000]
 
 1. A trivial HTTP endpoint (a keep-alive uvloop server answering "ok") runs on CPU 1; the
    generator (open loop) and then wrk (closed loop, 1 thread) run on CPU 0. For each target rate
@@ -151,7 +151,7 @@ def probe_overhead(seconds: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seconds", type=int, default=4)
-    parser.add_argument("--rates", default="3000,6000,8000,10000,12000")
+    parser.add_argument("--rates", default="3000,6000,10000,15000,20000")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk not found: `apt-get install -y wrk`")

@@ -5,7 +5,8 @@
     probe.py    player journeys at a fixed modest rate, every step bounded by a timeout
     scrape.py   Arcade's /metrics;  pgwatch.py  pg_stat_activity over one non-hanging connection
     events.py   alert events and the JSONL sink;  monitor.py  the one-second loop and its thread
-    cli.py      `gameday load ...` and `gameday monitor`
+    load.py     the lab's typed client for the load generator's control interface
+    view.py     the live terminal view;  cli.py  `gameday load set|show` and `gameday monitor`
 
 The monitor shares nothing with Arcade: its own sockets, its own DB connection, its own loop.
 """
