@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.live import Live
 
 from lab.errors import StackError, UsageError
-from lab.monitor.events import JsonlSink
+from lab.monitor.events import JsonlLog, JsonlSink
 from lab.monitor.load import LoadControl
-from lab.monitor.monitor import Monitor, MonitorConfig, MonitorThread, pg_target_of
+from lab.monitor.monitor import Monitor, MonitorConfig, MonitorThread, pg_target_of, tick_record
 from lab.monitor.probe import ProbeConfig
 from lab.monitor.rules import RuleError, apply_overrides, default_rules, parse_assignment
 from lab.monitor.view import plain_line, render
@@ -91,7 +91,8 @@ def load_show(name: str, root: Path | None, as_json: bool) -> None:
 @click.option("--rule", "rule_sets", multiple=True, metavar="NAME.FIELD=VALUE",
               help="Change an alert rule, e.g. SiteAvailabilityLow.for=5 or DbConnectionsSaturated.enabled=false.")
 @click.option("--events", type=click.Path(dir_okay=False, path_type=Path),
-              help="JSONL file alert events are appended to [default: <run dir>/monitor/alerts.jsonl].")
+              help="JSONL file alert events are appended to [default: <run dir>/monitor/alerts.jsonl]; "
+                   "per-second SLIs go to sli.jsonl beside it.")
 def monitor(name: str, root: Path | None, duration: float | None, plain: bool, probe_rate: float,
             probe_timeout: float, latency_threshold: float, rule_sets: tuple[str, ...], events: Path | None) -> None:
     """Live view of availability, latency, DB connections and firing alerts."""
@@ -111,8 +112,9 @@ def monitor(name: str, root: Path | None, duration: float | None, plain: bool, p
     arcade_url = stack.urls()["arcade"]
     loadgen = stack.address("loadgen") if "loadgen" in stack.services else None
     sink = JsonlSink(events or stack.run_dir / "monitor" / "alerts.jsonl")
+    sli = JsonlLog(sink.path.with_name("sli.jsonl"))
     config = MonitorConfig(probe=ProbeConfig(rate=probe_rate, timeout_s=probe_timeout), rules=rules)
-    mon = Monitor(arcade_url, pg_target_of(stack), config, sink)
+    mon = Monitor(arcade_url, pg_target_of(stack), config, sink, on_tick=lambda tick: sli.write(tick_record(tick)))
     until = time.monotonic() + duration if duration else None
     with MonitorThread(mon) as thread:
         if plain:
@@ -120,7 +122,7 @@ def monitor(name: str, root: Path | None, duration: float | None, plain: bool, p
         else:
             _run_live(thread, loadgen, f"stack '{name}'", until)
             console.print()
-    console.print(f"alert events: {sink.path}")
+    console.print(f"alert events: {sink.path}\nper-second SLIs: {sli.path}")
 
 
 def _run_plain(thread: MonitorThread, until: float | None) -> None:

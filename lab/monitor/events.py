@@ -69,6 +69,18 @@ class JsonlSink:
             os.fsync(fh.fileno())
 
 
+class JsonlLog:
+    """Appends plain records as JSON lines (the per-second SLI log; not fsynced per line)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(self, record: dict[str, Any]) -> None:
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\n")
+
+
 def read_events(path: Path) -> list[dict[str, Any]]:
     """Every event in a JSONL file (an absent file has none)."""
     try:

@@ -53,6 +53,23 @@ class Tick:
     pending: tuple[str, ...]
 
 
+def tick_record(tick: Tick) -> dict[str, object]:
+    """One second as a plain record (for the SLI log and the report's SLO chart)."""
+    p, db, arcade = tick.probe, tick.db, tick.arcade
+    return {
+        "t": tick.t,
+        "probe": {"total": p.total, "ok": p.ok, "availability": p.availability, "p50_s": p.p50,
+                  "p95_s": p.p95, "p99_s": p.p99, "max_s": p.max, "failures": p.failures},
+        "db": None if db is None else {"error": db.error, "by_state": db.by_state, "ordinary": db.ordinary,
+                                       "max_connections": db.max_connections, "reserved": db.reserved},
+        "arcade": None if arcade is None else {"error": arcade.error, "db_in_use": arcade.db_in_use,
+                                               "db_waiting": arcade.db_waiting, "db_errors": arcade.db_errors},
+        "signals": tick.signals,
+        "firing": list(tick.firing),
+        "pending": list(tick.pending),
+    }
+
+
 class Monitor:
     """Watches one Arcade (and its PostgreSQL, if given) until cancelled."""
 
@@ -206,4 +223,4 @@ def watching(stack: object, config: MonitorConfig | None = None, sink: EventSink
         yield thread
 
 
-__all__ = ["Monitor", "MonitorConfig", "MonitorThread", "Tick", "Transition", "watching", "pg_target_of"]
+__all__ = ["Monitor", "MonitorConfig", "MonitorThread", "Tick", "Transition", "tick_record", "watching", "pg_target_of"]

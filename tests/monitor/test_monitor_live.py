@@ -130,17 +130,23 @@ def test_it_keeps_ticking_while_the_database_is_paused(make_stack):
     assert any(t.probe.availability is not None and t.probe.availability < 1 for t in paused)
 
 
-def test_cli_monitor_prints_seconds_and_rejects_bad_rules(gameday):
+def test_cli_monitor_prints_seconds_and_rejects_bad_rules(gameday, tmp_path):
     bad = gameday("monitor", "--rule", "SiteAvailabilityLow.fro=5")
     assert bad.returncode == 2
     assert bad.stderr.strip() == "Error: rules.SiteAvailabilityLow.fro: unknown field; did you mean 'for'?"
     bad = gameday("monitor", "--rule", "DbConnectionsSaturated.enabled=maybe")
     assert bad.returncode == 2 and "expected true or false, got 'maybe'" in bad.stderr
     assert gameday("up").returncode == 0
-    out = gameday("monitor", "--plain", "--duration", "3.5", "--rule", "DbConnectionsSaturated.enabled=false")
+    out = gameday("monitor", "--plain", "--duration", "3.5", "--rule", "DbConnectionsSaturated.enabled=false",
+                  "--events", str(tmp_path / "alerts.jsonl"))
     assert out.returncode == 0, out.stderr
     lines = [line for line in out.stdout.splitlines() if " avail " in line]
     assert len(lines) >= 2 and "firing []" in lines[-1], out.stdout
+    seconds = [json.loads(line) for line in (tmp_path / "sli.jsonl").read_text().splitlines()]
+    assert len(seconds) >= 2 and seconds[-1]["probe"]["availability"] == 1.0
+    assert seconds[-1]["db"]["max_connections"] == 40 and seconds[-1]["firing"] == []
+    live = gameday("monitor", "--duration", "2.5")
+    assert live.returncode == 0 and "availability" in live.stdout and "db connections" in live.stdout, live.stdout
 
 
 def test_db_connections_saturated_fires_unless_the_scenario_switches_it_off(make_stack):
