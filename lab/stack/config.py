@@ -50,7 +50,7 @@ class WebConfig(_Section):
 class ProxyConfig(_Section):
     """The slot between Arcade and PostgreSQL: a direct connection, or the lab's Toxiproxy-compatible proxy."""
 
-    enabled: bool = False
+    enabled: bool = True
     api_port: int = Field(0, ge=0, le=65535)
     listen_port: int = Field(0, ge=0, le=65535)
 

@@ -121,9 +121,17 @@ class LocalStack:
                 self._state.services["proxy"].extra["listen_port"] = ports["proxy.listen"]
             self._save()
             try:
+                # The proxy and the load generator need nobody to be up yet: start them first,
+                # so their interpreters boot while PostgreSQL and Arcade start.
+                early = [n for n in services if n in ("proxy", "loadgen")]
+                for name in early:
+                    self._launch(name)
+                progress("starting PostgreSQL ...")
+                self._start("db")
+                self._launch("web")
+                progress("waiting for every service to answer ...")
                 for name in services:
-                    progress(f"starting {name} ...")
-                    self._start(name)
+                    self._await(name)
             except BaseException:
                 self._stop_all()
                 self.state_path.unlink(missing_ok=True)
@@ -413,6 +421,12 @@ class LocalStack:
         }
 
     def _start(self, name: str, timeout: float = 30.0) -> None:
+        """Start one service and wait until it is ready."""
+        self._launch(name)
+        self._await(name, timeout)
+
+    def _launch(self, name: str) -> None:
+        """Start one service's process without waiting (PostgreSQL: waits, it is quick)."""
         assert self._state is not None
         svc = self._state.services[name]
         if name == "db":
@@ -432,12 +446,20 @@ class LocalStack:
         svc.pid = procs.spawn(spec.argv, self.log_path(name), env=spec.env, cwd=self.run_dir)
         svc.paused = False
         self._save()
+
+    def _await(self, name: str, timeout: float = 30.0) -> None:
+        """Wait until a launched service answers its readiness check."""
+        assert self._state is not None
+        if name == "db":
+            return
+        svc = self._state.services[name]
+        url = self._spec(name).ready_url
         deadline = time.monotonic() + timeout
         last = "no answer"
         while time.monotonic() < deadline:
             if not procs.alive(svc.pid):
                 raise StackError(f"{name} exited during start (see {self.log_path(name)}):\n{self.logs(name, 15)}")
-            last = _http_health(spec.ready_url, timeout=1.0)
+            last = _http_health(url, timeout=1.0)
             if last == "healthy":
                 return
             time.sleep(0.02)
