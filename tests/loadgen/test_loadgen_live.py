@@ -26,13 +26,14 @@ def test_the_stack_runs_it_and_it_keeps_the_target_rate_below_saturation(make_st
     assert lg.get("/state")["rate"] == 0.0
     state = lg.set(rate=100)
     assert state["shape"] == "constant" and state["current_rate"] == 100
-    time.sleep(4.6)
-    seconds = lg.whole_seconds_after(state["since"] + 0.001)[:3]
+    time.sleep(5.6)
+    seconds = lg.whole_seconds_after(state["since"] + 0.001)[1:4]  # past the cold start
     assert len(seconds) == 3
     issued = sum(s["issued"] for s in seconds)
     assert abs(issued - 300) <= 0.02 * 300, seconds
-    outcomes = _outcomes(seconds)  # counted by the second they ended, so a few may fall outside
-    assert set(outcomes) <= {"200", "201", "409"} and sum(outcomes.values()) >= 0.9 * issued, outcomes
+    outcomes = _outcomes(seconds)  # counted by the second they ended
+    print(f"sent {issued}, answered {sum(outcomes.values())}: {outcomes}")
+    assert set(outcomes) <= {"200", "201", "409"} and abs(sum(outcomes.values()) - 300) <= 0.02 * 300, outcomes
     assert all(s["latency_ms"]["p50"] is not None for s in seconds)
     metrics = lg.call("GET", "/metrics")[1]
     assert 'loadgen_requests_total{outcome="200",route="lobby"}' in metrics
