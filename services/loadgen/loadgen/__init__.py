@@ -27,12 +27,12 @@ and change nothing):
                      "lag_max_ms": <how late the generator sent its latest request>}
                     plus "totals" since start, "target_rate", "in_flight", "connections"
     GET  /metrics   Prometheus text: loadgen_requests_total{route,outcome}, loadgen_issued_total,
-                    loadgen_latency_seconds (histogram), loadgen_target_rate, loadgen_achieved_rate,
+                    loadgen_latency_seconds{route} (histogram), loadgen_target_rate, loadgen_achieved_rate,
                     loadgen_last_second_latency_seconds{quantile}, loadgen_in_flight, loadgen_connections
 
 Outcomes are HTTP status codes, `timeout` (no full answer within --timeout of the scheduled
 start), `error` (connection refused/reset) or `missed` (the generator itself was more than a
-timeout behind and never sent it). `issued` counts by scheduled second, outcomes by the second
+timeout behind and never sent it; counted under route `all`). `issued` counts by scheduled second, outcomes by the second
 they ended.
 
 Modules: shapes (pure rate functions and arrival schedule), mix (routes, weights, request
