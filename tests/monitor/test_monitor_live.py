@@ -105,18 +105,22 @@ def test_a_surge_fires_and_resolves_site_availability_low(make_stack, tmp_path):
     assert n >= 300 and sampled >= 30 and abs(probe - independent) <= allowed, (probe, independent, sampled, n)
 
 
-def test_it_keeps_ticking_while_the_database_is_paused(make_stack):
+def test_it_keeps_ticking_while_the_database_and_then_the_site_are_frozen(make_stack):
     stack = make_stack()
     config = MonitorConfig(probe=ProbeConfig(rate=2.0, timeout_s=1.0), rules=FAST)
     with watching(stack, config) as mon:
         assert _wait_for(lambda: len(mon.ticks()) >= 2, 10)
         assert mon.ticks()[-1].db.error is None and mon.ticks()[-1].db.max_connections == 40
-        db = stack.service("db")
+        db, web = stack.service("db"), stack.service("web")
         db.pause()
         paused_at = time.time()
         try:
             assert _wait_for(lambda: len([t for t in mon.ticks() if t.t >= paused_at + 1]) >= 3, 8)
+            web.pause()  # Arcade frozen too: its /metrics and every probe request hang
+            frozen_at = time.time()
+            assert _wait_for(lambda: len([t for t in mon.ticks() if t.t >= frozen_at + 1]) >= 2, 8)
         finally:
+            web.resume()
             db.resume()
         resumed_at = time.time()
         assert _wait_for(lambda: any(t.t >= resumed_at + 1 and t.db.error is None for t in mon.ticks()), 10)
@@ -125,6 +129,9 @@ def test_it_keeps_ticking_while_the_database_is_paused(make_stack):
     assert paused and all(t.db.error for t in paused), [(t.t - paused_at, t.db.t - paused_at, t.db.error)
                                                         for t in ticks]
     assert any(t.db.error == "timeout" for t in paused)
+    frozen = [t for t in ticks if frozen_at < t.arcade.t and t.arcade.t + 1 < resumed_at]
+    assert frozen and all(t.arcade.error == "timeout" for t in frozen)
+    assert all(t.probe.availability in (0.0, None) for t in frozen)
     seconds = [t.t for t in ticks]
     assert seconds == list(range(seconds[0], seconds[0] + len(seconds)))  # no second skipped
     assert any(t.probe.availability is not None and t.probe.availability < 1 for t in paused)
