@@ -53,8 +53,8 @@ class Probe:
         due = time.monotonic()
         try:
             while True:
-                if len(self.active) >= self.config.max_journeys:
-                    self._result("lobby", False, 0.0, "busy")
+                if len(self.active) >= self.config.max_journeys:  # as bad for users as a timeout
+                    self._result("lobby", False, self.config.timeout_s, "busy")
                 else:
                     task = asyncio.create_task(self._journey())
                     self.active.add(task)
