@@ -52,6 +52,7 @@ def set_rate(gen: Generator, body: Any) -> dict[str, Any]:
     except (ShapeError, MixError) as exc:
         raise BadInput(str(exc)) from None
     gen.set_shape(shape, mix)
+    print(f"loadgen: now {shape.to_dict()}" + (f", mix {mix.as_dict()}" if mix else ""), flush=True)
     return state(gen)
 
 
