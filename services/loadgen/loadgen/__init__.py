@@ -28,7 +28,8 @@ and change nothing):
                     plus "totals" since start, "target_rate", "in_flight", "connections"
     GET  /metrics   Prometheus text: loadgen_requests_total{route,outcome}, loadgen_issued_total,
                     loadgen_latency_seconds{route} (histogram), loadgen_target_rate, loadgen_achieved_rate,
-                    loadgen_last_second_latency_seconds{quantile}, loadgen_in_flight, loadgen_connections
+                    loadgen_last_second_latency_seconds{quantile}, loadgen_schedule_lag_seconds,
+                    loadgen_in_flight, loadgen_connections
 
 Outcomes are HTTP status codes, `timeout` (no full answer within --timeout of the scheduled
 start), `error` (connection refused/reset) or `missed` (the generator itself was more than a

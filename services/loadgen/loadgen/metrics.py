@@ -41,6 +41,9 @@ class GeneratorCollector(Collector):
         last = stats.last(1, now + gen.wall_offset)
         yield GaugeMetricFamily("loadgen_achieved_rate", "Requests sent in the last whole second.",
                                 value=last[-1].issued if last else 0)
+        yield GaugeMetricFamily("loadgen_schedule_lag_seconds", "How late the generator sent its latest request "
+                                "in the last whole second (large: the generator itself is saturated).",
+                                value=last[-1].lag_max if last else 0.0)
         q = GaugeMetricFamily("loadgen_last_second_latency_seconds", "Latency percentiles of the last whole "
                               "second.", labels=["quantile"])
         if last and last[-1].latency.total:
