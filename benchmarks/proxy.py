@@ -118,19 +118,23 @@ async def push():
     host, port = line.strip().rsplit(":", 1)
     block = bytes(64 << 10)
     sent = [0]
+    stuck = [0]
     async def one():
         r, w = await asyncio.open_connection(host, int(port))
         end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            w.write(block); sent[0] += len(block)
-            await w.drain()
+        try:
+            while time.monotonic() < end:
+                w.write(block); sent[0] += len(block)
+                await asyncio.wait_for(w.drain(), 10)
+        except asyncio.TimeoutError:
+            stuck[0] += 1
         w.close()
     await asyncio.gather(*(one() for _ in range(n)))
-    last = -1
-    while Sink.total != last:  # let what is still in flight arrive
+    last, deadline = -1, time.monotonic() + 15
+    while Sink.total != last and time.monotonic() < deadline:  # let what is in flight arrive
         last = Sink.total
         await asyncio.sleep(0.3)
-    print(sent[0], Sink.total, flush=True)
+    print(sent[0], Sink.total, stuck[0], flush=True)
 
 if role == "echo": run(echo())
 elif role == "source": source()
@@ -349,9 +353,9 @@ def bench_api_under_load(server: Server, conns: int, seconds: float) -> dict[str
             time.sleep(0.01)
         out_line = proc.stdout.readline().split()
         proc.wait(30)
-    sent, received = int(out_line[0]), int(out_line[1])
+    sent, received, stuck = int(out_line[0]), int(out_line[1]), int(out_line[2])
     return {"p50": pct(times, 50), "p99": pct(times, 99), "max": max(times), "calls": len(times),
-            "failures": failures, "mb_s": received / seconds / 1e6, "lost": sent - received}
+            "failures": failures, "mb_s": received / seconds / 1e6, "lost": sent - received, "stuck": stuck}
 
 
 def cpu_seconds(proc: subprocess.Popen) -> float:
@@ -495,6 +499,7 @@ def main() -> None:
         GOALS["api_p99_ms"])
     row("control API under load max (ms) / calls", f"{a['max']:.1f} / {a['calls']}", "", "")
     row("  data moved meanwhile (MB/s), bytes lost", f"{a['mb_s']:.0f}, {a['lost']}", "", "")
+    row("  connections that stalled > 10 s", f"{a['stuck']}", "", "0")
     if not t:
         print("\n  (no toxiproxy-server on PATH: the middle column is the reference measured earlier:"
               " Toxiproxy 2.5 / a naive asyncio proxy)")
