@@ -120,7 +120,11 @@ async def push():
     sent = [0]
     stuck = [0]
     async def one():
-        r, w = await asyncio.open_connection(host, int(port))
+        try:
+            r, w = await asyncio.wait_for(asyncio.open_connection(host, int(port)), 10)
+        except asyncio.TimeoutError:
+            stuck[0] += 1
+            return
         end = time.monotonic() + seconds
         try:
             while time.monotonic() < end:

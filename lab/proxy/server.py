@@ -16,6 +16,7 @@ import logging
 import os
 import random
 import signal
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -119,18 +120,40 @@ class ProxyServer:
         await self.stop()
 
 
+def dump_state(server: ProxyServer) -> str:
+    """Every proxy's live connections: pause reasons, queued bytes and stages (for SIGUSR1)."""
+    lines = [f"fair queue: {len(server.env.fair.queue)} scheduled={server.env.fair.scheduled}"]
+    for proxy in server.collection.proxies.values():
+        lines.append(f"proxy {proxy.name} {proxy.listen} -> {proxy.upstream} enabled={proxy.enabled} "
+                     f"toxics={[t.name for t in proxy.toxics]} connections={len(proxy.connections)}")
+        for conn in proxy.connections:
+            parts = [f"  conn closed={conn.closed} dialing={conn.dial_task is not None}"]
+            for side_name, side in (("client", conn.client), ("server", conn.server)):
+                if side is not None:
+                    reading = side.transport.is_reading() if side.transport is not None else None
+                    parts.append(f"{side_name}(paused={side.paused} reading={reading} lost={side.lost})")
+            for link in conn.links():
+                parts.append(f"{link.direction}(queued={link.queued_bytes} blocked={link.blocked} "
+                             f"stages={len(link.stages)} done={link.done})")
+            lines.append(" ".join(parts))
+    return "\n".join(lines)
+
+
 async def serve(options: Options, ready: Callable[[ProxyServer], None]) -> None:
-    """Run until SIGINT or SIGTERM, then close every listener and connection."""
+    """Run until SIGINT or SIGTERM, then close every listener and connection. SIGUSR1 logs the
+    state of every live connection to stderr."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1)
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
         async with ProxyServer(options) as server:
+            loop.add_signal_handler(signal.SIGUSR1, lambda: print(dump_state(server), file=sys.stderr, flush=True))
             ready(server)
             await stop.wait()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in signals:
             loop.remove_signal_handler(sig)
 
 
