@@ -98,14 +98,17 @@ def _stack_for(scenario, name: str, root: Path | None) -> tuple[LocalStack, bool
               help="Compress drill time (10 = ten times faster).")
 @click.option("--keep-stack", is_flag=True, help="Leave a stack the drill started running afterwards.")
 @click.option("--quiet", is_flag=True, help="No live view; print the outcome only.")
+@click.option("--steady-timeout", type=click.FloatRange(1, 3600), default=30.0, show_default=True,
+              help="Seconds to wait for the steady state before refusing to start.")
 @stack_options
 def drill(scenario_ref: str, team: str, responder: str | None, speed: float, keep_stack: bool, quiet: bool,
-          name: str, root: Path | None) -> None:
+          steady_timeout: float, name: str, root: Path | None) -> None:
     """Run a scenario: check the steady state, inject its faults on schedule, record everything."""
     scenario, text = scenarios.load(scenarios.resolve(scenario_ref))
     stack, started_here = _stack_for(scenario, name, root)
     try:
-        options = DrillOptions(team=team, speed=speed, responder=responder, actor=responder or getpass.getuser())
+        options = DrillOptions(team=team, speed=speed, responder=responder, actor=responder or getpass.getuser(),
+                               steady_timeout_s=steady_timeout)
         if not quiet:
             console.print(f"[bold]{scenario.title}[/]")
             console.print(" ".join(scenario.story.told.split()), soft_wrap=True)

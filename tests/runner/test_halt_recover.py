@@ -164,3 +164,17 @@ def test_kill_9_of_the_runner_then_recover_leaves_nothing_active(kill_stack, kin
     assert not holders
     with urllib.request.urlopen(f"http://{stack.address('loadgen')}/state", timeout=5) as resp:
         assert json.loads(resp.read())["current_rate"] <= 10.0 + 0.5
+
+
+def test_a_drill_refuses_an_unhealthy_stack_and_injects_nothing(march_stack, gameday):
+    stack = march_stack
+    stack.service("db").stop()  # broken by hand, not by a journaled fault (a drill reverts those first)
+    before = len(journal(stack))
+    try:
+        result = gameday("drill", "march-2023-db-overload", "--quiet", "--steady-timeout", "6",
+                         "--name", stack.name, "--root", str(stack.root))
+    finally:
+        stack.service("db").start()
+    assert result.returncode == 1
+    assert "steady state not met" in result.stderr and "no fault was injected" in result.stderr
+    assert [r for r in journal(stack)[before:] if r["op"] == "inject"] == []
