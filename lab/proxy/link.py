@@ -46,6 +46,7 @@ log = logging.getLogger("lab.proxy")
 
 QUEUE_HIGH = 32 * 1024 * 1024  # what 1024 chunks of 32 KiB hold in Toxiproxy
 QUEUE_LOW = 16 * 1024 * 1024
+CLOSE_GRACE = 30.0  # seconds a closing socket may take to flush before it is aborted
 WRITE_HIGH = 256 * 1024
 WRITE_LOW = 64 * 1024
 
@@ -178,6 +179,11 @@ class Side(asyncio.Protocol):
         self.paused &= ~reason
         if not self.paused and self._usable():
             self.transport.resume_reading()
+
+    def abort_if_open(self) -> None:
+        """A peer that stopped reading must not keep a closed connection's socket forever."""
+        if not self.lost and self.transport is not None:
+            self.transport.abort()
 
     def set_linger_zero(self) -> None:
         sock = self.transport.get_extra_info("socket") if self.transport else None
@@ -391,5 +397,6 @@ class Connection:
             if reset or abort:
                 side.transport.abort()
             else:
-                side.transport.close()
+                side.transport.close()  # writes what is buffered first, like a kernel close
+                asyncio.get_running_loop().call_later(CLOSE_GRACE, side.abort_if_open)
         self.proxy.forget(self)
