@@ -29,7 +29,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f"; valid: {', '.join(options)}" if options else ""
 
 
-def first_error(exc: ValidationError, model: type[BaseModel], prefix: Sequence[Any] = ()) -> str:
+def first_error(exc: ValidationError, model: type[BaseModel], prefix: Sequence[Any] = (), unknown: str = "field") -> str:
     """'<path>: <what is wrong>' for the first error, with the valid keys for an unknown one."""
     err = exc.errors()[0]
     loc = [*prefix, *err["loc"]]
@@ -37,7 +37,7 @@ def first_error(exc: ValidationError, model: type[BaseModel], prefix: Sequence[A
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     kind = err["type"]
     if kind == "extra_forbidden":
-        return f"{where}: unknown field{did_you_mean(str(loc[-1]), fields_at(model, list(err['loc'])[:-1]))}{more}"
+        return f"{where}: unknown {unknown}{did_you_mean(str(loc[-1]), fields_at(model, list(err['loc'])[:-1]))}{more}"
     if kind == "missing":
         return f"{where}: required field is missing{more}"
     if kind == "too_short":

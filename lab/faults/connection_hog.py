@@ -11,7 +11,7 @@ import psutil
 from pydantic import Field
 
 from lab.faults.base import Fault, FaultContext, Params, Symptom
-from lab.stack import postgres, procs
+from lab.stack import procs
 
 
 class HogParams(Params):
@@ -24,17 +24,16 @@ def _pids_file(ctx: FaultContext) -> str:
     return str(ctx.state_dir / f"{ctx.fault_id}.pids")
 
 
+def spawn_holder(ctx: FaultContext, application_name: str, *args: str) -> int:
+    """Start lab.faults.holder as Arcade's role, straight to PostgreSQL (the leak is not a network fault)."""
+    dsn = ctx.stack.app_dsn(via_proxy=False, application_name=application_name)
+    argv = [sys.executable, "-m", "lab.faults.holder", "--dsn", dsn, "--pids", _pids_file(ctx), *args]
+    return procs.spawn(argv, ctx.stack.run_dir / "logs" / f"fault-{ctx.fault_id}.log", cwd=ctx.stack.run_dir)
+
+
 def inject(ctx: FaultContext, p: HogParams) -> dict[str, Any]:
-    stack = ctx.stack
-    creds = postgres.Secrets.load(stack.run_dir / "pg" / "secrets.json")
-    db_port = stack.address("db").split(":")[1]
-    dsn = (
-        f"host=127.0.0.1 port={db_port} dbname={postgres.APP_DB} user={postgres.APP_ROLE} "
-        f"password={creds.app_password} application_name=arcade"
-    )
-    argv = [sys.executable, "-m", "lab.faults.holder", "--dsn", dsn, "--connections", str(p.connections),
-            "--state", p.state, "--ramp-s", str(p.ramp_s), "--pids", _pids_file(ctx)]
-    pid = procs.spawn(argv, stack.run_dir / "logs" / f"fault-{ctx.fault_id}.log", cwd=stack.run_dir)
+    pid = spawn_holder(ctx, "arcade", "--connections", str(p.connections), "--state", p.state,
+                       "--ramp-s", str(p.ramp_s))
     if p.ramp_s == 0:  # all at once: wait until they are held (or the server is full)
         procs.wait_until(lambda: len(_held(ctx)) >= p.connections or not procs.alive(pid), 10.0, 0.05)
     return {"pid": pid}

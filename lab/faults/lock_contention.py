@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Literal
 
 from lab.faults import connection_hog
 from lab.faults.base import Fault, FaultContext, Params, Symptom
-from lab.stack import postgres, procs
+from lab.stack import procs
 
 
 class LockParams(Params):
@@ -15,16 +14,7 @@ class LockParams(Params):
 
 
 def inject(ctx: FaultContext, p: LockParams) -> dict[str, Any]:
-    stack = ctx.stack
-    creds = postgres.Secrets.load(stack.run_dir / "pg" / "secrets.json")
-    db_port = stack.address("db").split(":")[1]
-    dsn = (
-        f"host=127.0.0.1 port={db_port} dbname={postgres.APP_DB} user={postgres.APP_ROLE} "
-        f"password={creds.app_password} application_name=arcade-migrate"
-    )
-    argv = [sys.executable, "-m", "lab.faults.holder", "--dsn", dsn, "--connections", "1",
-            "--lock", p.table, "--pids", connection_hog._pids_file(ctx)]
-    pid = procs.spawn(argv, stack.run_dir / "logs" / f"fault-{ctx.fault_id}.log", cwd=stack.run_dir)
+    pid = connection_hog.spawn_holder(ctx, "arcade-migrate", "--connections", "1", "--lock", p.table)
     procs.wait_until(lambda: bool(connection_hog._held(ctx)) or not procs.alive(pid), 10.0, 0.05)
     return {"pid": pid}
 

@@ -8,13 +8,13 @@ Errors are one line, name the file (or `--set`) and the dotted key, and say what
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lab.core.errors import first_error
 from lab.errors import ConfigError
 
 
@@ -142,30 +142,4 @@ def _validate(data: dict[str, Any], origin: str) -> StackConfig:
     try:
         return StackConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_one_line(exc, origin)) from None
-
-
-def _one_line(exc: ValidationError, origin: str) -> str:
-    err = exc.errors()[0]
-    loc = [str(p) for p in err["loc"]]
-    dotted = ".".join(loc)
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    if err["type"] == "extra_forbidden":
-        valid = sorted(_fields_at(loc[:-1]))
-        close = difflib.get_close_matches(loc[-1], valid, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(valid)}"
-        return f"{origin}: {dotted}: unknown key; {hint}{more}"
-    if err["type"] == "literal_error":
-        return f"{origin}: {dotted}: {err['msg'].lower()}, got {err['input']!r}{more}"
-    return f"{origin}: {dotted}: {err['msg'].lower()}, got {err['input']!r}{more}"
-
-
-def _fields_at(path: list[str]) -> set[str]:
-    model: type[BaseModel] = StackConfig
-    for part in path:
-        field = model.model_fields.get(part)
-        annotation = field.annotation if field else None
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return set()
-        model = annotation
-    return set(model.model_fields)
+        raise ConfigError(f"{origin}: {first_error(exc, StackConfig, unknown='key')}") from None

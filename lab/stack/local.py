@@ -399,17 +399,23 @@ class LocalStack:
         proxy = self._state.services.get("proxy")
         return int(proxy.extra["listen_port"]) if proxy else self._state.services["db"].port
 
-    def _web_env(self, cfg: StackConfig) -> dict[str, str]:
+    def app_dsn(self, via_proxy: bool = True, application_name: str = "arcade") -> str:
+        """libpq DSN of Arcade's role: through the proxy slot (as Arcade connects) or straight to the DB."""
+        state = self._state or self._require_up()
         creds = postgres.Secrets.load(self.run_dir / "pg" / "secrets.json")
+        port = self.db_endpoint() if via_proxy else state.services["db"].port
+        return (
+            f"host=127.0.0.1 port={port} dbname={postgres.APP_DB} user={postgres.APP_ROLE} "
+            f"password={creds.app_password} application_name={application_name}"
+        )
+
+    def _web_env(self, cfg: StackConfig) -> dict[str, str]:
         prom = self.run_dir / "web" / "prom"
         shutil.rmtree(prom, ignore_errors=True)
         prom.mkdir(parents=True)
         web = cfg.web
         return {
-            "ARCADE_DSN": (
-                f"host=127.0.0.1 port={self.db_endpoint()} dbname={postgres.APP_DB} "
-                f"user={postgres.APP_ROLE} password={creds.app_password}"
-            ),
+            "ARCADE_DSN": self.app_dsn(),
             "ARCADE_ACCESS_MODE": web.access_mode,
             "ARCADE_POOL_SIZE": str(web.pool_size),
             "ARCADE_POOL_TIMEOUT_S": str(web.pool_timeout_s),
