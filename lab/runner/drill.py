@@ -6,8 +6,9 @@
                 │ halt? ─▶ alerts ─▶ due steps (inject, revert, respond, hints) ─▶ recovered? time limit?
                 └─▶ finally: revert this run's faults, traffic back to baseline, drill.ended
 
-The run directory `<root>/runs/<run-id>/` keeps a copy of the scenario, the events (JSONL) and
-this run's part of the fault journal.
+The run directory `<root>/runs/<run-id>/` keeps a copy of the scenario, the events (JSONL),
+the probe's per-second SLIs (`sli.jsonl`, with drill offsets) and this run's part of the fault
+journal.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from lab.errors import LabError
 from lab.faults import engine
 from lab.faults.base import FaultContext
 from lab.faults.journal import FaultJournal
-from lab.monitor.events import AlertEvent
-from lab.monitor.monitor import MonitorConfig, MonitorThread, Tick, watching
+from lab.monitor.events import AlertEvent, JsonlLog
+from lab.monitor.monitor import Monitor, MonitorConfig, MonitorThread, Tick, pg_target_of, tick_record
 from lab.monitor.probe import ProbeConfig
 from lab.monitor.rules import default_rules
 from lab.runner.clock import Clock
@@ -130,7 +131,11 @@ class Drill:
                 self.record(Source.RUNNER, "fault.recovered", {"fault_id": active.fault_id, "kind": active.kind})
             self._set_baseline()
             config = MonitorConfig(probe=ProbeConfig(rate=2.0, timeout_s=2.0), rules=self._rules())
-            with watching(self.stack, config, TimelineSink(self)) as monitor:
+            sli = JsonlLog(self.run_dir / "sli.jsonl")
+            watcher = Monitor(self.stack.urls()["arcade"], pg_target_of(self.stack), config, TimelineSink(self),
+                              on_tick=lambda tick: sli.write({"offset_s": round(self.clock.now(), 3),
+                                                              "started": self.started.is_set(), **tick_record(tick)}))
+            with MonitorThread(watcher) as monitor:
                 self.monitor = monitor
                 steady = self._steady_state()
                 self.clock = Clock(self.options.speed)
