@@ -58,7 +58,7 @@ class DrillOptions:
 class DrillResult:
     run_id: str
     run_dir: Path
-    outcome: str  # "recovered", "time_limit", "halted"
+    outcome: str  # "recovered", "time_limit", "halted" (refused and error raise instead)
     drill_seconds: float
     real_seconds: float
     events: int
@@ -125,7 +125,7 @@ class Drill:
         marker = self.stack.run_dir / "drill.json"
         marker.write_text(json.dumps({"pid": os.getpid(), "run_id": self.run_id, "run_dir": str(self.run_dir)}))
         real_start = time.monotonic()
-        outcome = "halted"
+        outcome = "refused"  # until the steady state holds
         try:
             for active in engine.revert_all(self.stack):
                 self.record(Source.RUNNER, "fault.recovered", {"fault_id": active.fault_id, "kind": active.kind})
@@ -147,7 +147,14 @@ class Drill:
                     "time_limit_s": self.scenario.time_limit_s,
                 })
                 self.started.set()
+                outcome = "halted"
                 outcome = self._loop()
+        except DrillRefused:
+            raise
+        except BaseException as exc:
+            outcome = "error"
+            self.record(Source.RUNNER, "drill.error", {"error": f"{type(exc).__name__}: {exc}"})
+            raise
         finally:
             try:
                 self._cleanup(outcome)
