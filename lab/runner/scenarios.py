@@ -57,6 +57,9 @@ def load(path: Path, runbooks: list[str] | None = None) -> tuple[Scenario, str]:
         scenario = parse_scenario(text, FAULT_PARAMS, known_runbooks, ACTIONS, alert_names())
     except ScenarioInvalid as exc:
         raise UsageError(f"{_display(path)}: {exc}") from None
+    from lab.report.load import load_runbook, runbook_path  # the runbook's machine part must be valid too
+
+    load_runbook(runbook_path(scenario.runbook, near=path))
     return scenario, text
 
 

@@ -1,0 +1,288 @@
+"""Runbooks: Markdown for people, with a machine-readable block the scorer reads.
+
+    runbook.md ──front matter (--- yaml ---) or ```yaml runbook fence──▶ dict ──pydantic──▶ Runbook
+                                                                          ──cross-checks──▶ valid Runbook
+                                          (step ids unique, `after` refers to steps and has no cycle,
+                                           actions exist, regexes compile, diagnosis evidence known)
+
+Pure: the caller reads the file and passes the action names in. Every error is one line:
+`steps[2].match.acton: unknown field; did you mean 'action'?` (the I/O layer prefixes the file).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from lab.core.errors import did_you_mean, first_error
+from lab.core.timeline import Event
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+FENCE = re.compile(r"^```ya?ml[ \t]+runbook[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Match(_Model):
+    """A predicate on one event; every field given must hold (args/result: a subset of the event's)."""
+
+    kind: str | None = Field(None, description="event kind, e.g. ack, note, action.inspect-db, alert.firing")
+    action: str | None = Field(None, description="a toolbox action name")
+    args: dict[str, Any] = Field(default_factory=dict)
+    result: dict[str, Any] = Field(default_factory=dict)
+    command: str | None = Field(None, description="regex searched in a recorded shell command")
+    hypothesis: str | None = Field(None, description="a note's hypothesis tag")
+    text: str | None = Field(None, description="regex searched in a note's or update's text")
+
+    @field_validator("command", "text")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+    def kinds(self) -> frozenset[str] | None:
+        """The event kinds this predicate can match (None: any kind)."""
+        if self.kind is not None:
+            return frozenset({self.kind})
+        if self.action is not None:
+            return frozenset({self.action, f"action.{self.action}"})
+        if self.hypothesis is not None:
+            return frozenset({"note"})
+        return None
+
+    def matches(self, event: Event) -> bool:
+        """Whether `event` satisfies every field of this predicate."""
+        data = event.data
+        if self.kind is not None and event.kind != self.kind:
+            return False
+        if self.action is not None and event.kind not in (self.action, f"action.{self.action}"):
+            return False
+        if self.args and not _subset(self.args, arguments(event)):
+            return False
+        if self.result and not _subset(self.result, data.get("result") if isinstance(data.get("result"), dict) else data):
+            return False
+        if self.hypothesis is not None and arguments(event).get("hypothesis") != self.hypothesis:
+            return False
+        if self.command is not None and not re.search(self.command, str(data.get("command") or "")):
+            return False
+        if self.text is not None and not re.search(self.text, str(arguments(event).get("text") or ""), re.I):
+            return False
+        return True
+
+
+def arguments(event: Event) -> dict[str, Any]:
+    """An event's arguments: `data.args` for toolbox actions, else `data` itself."""
+    args = event.data.get("args")
+    return args if isinstance(args, dict) else event.data
+
+
+def _subset(want: dict[str, Any], have: Any) -> bool:
+    return isinstance(have, dict) and all(k in have and have[k] == v for k, v in want.items())
+
+
+class Step(_Model):
+    """One thing the runbook expects the team to do."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    title: str
+    required: bool = True
+    match: Match | None = None
+    any_of: list[Match] = Field(default_factory=list, description="alternatives; any one satisfies the step")
+    after: list[str] = Field(default_factory=list, description="step ids that should come first")
+    target_s: float | None = Field(None, gt=0, description="seconds after the first alert")
+    evidence: bool = Field(False, description="gathers evidence (counts before a diagnosis or a change)")
+    mitigation: bool = Field(False, description="removes the cause (the postmortem's resolution)")
+
+    def predicates(self) -> list[Match]:
+        return ([self.match] if self.match else []) + list(self.any_of)
+
+
+class AntiPattern(_Model):
+    """A red herring: a tempting move that does harm here."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    match: Match
+    harm: str = Field(min_length=1, description="what it costs, in one line")
+
+
+class Forbidden(_Model):
+    """An action that must never happen in a drill (caps the score)."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    match: Match
+    why: str = Field(min_length=1)
+
+
+class Comms(_Model):
+    """Communication expectations, in seconds."""
+
+    ic_within_s: float = Field(600, gt=0, description="incident commander named after the acknowledgement")
+    first_internal_within_s: float = Field(600, gt=0, description="first internal update after the first alert")
+    internal_every_s: float = Field(1800, gt=0, description="internal update cadence while users are affected")
+    first_external_within_s: float = Field(900, gt=0, description="external update once users are affected this long")
+    next_update_pattern: str = Field(r"next update", description="regex an internal update should contain")
+
+
+class Diagnosis(_Model):
+    """What counts as the correct diagnosis, and which steps are its evidence."""
+
+    hypotheses: list[str] = Field(min_length=1, description="hypothesis tags that name the real cause")
+    evidence: list[str] = Field(min_length=1, description="step ids whose events back the hypothesis")
+
+
+class Weights(_Model):
+    """Points per component (they should add up to 100)."""
+
+    impact: float = Field(25, ge=0)
+    phase_times: float = Field(20, ge=0)
+    diagnosis: float = Field(15, ge=0)
+    adherence: float = Field(20, ge=0)
+    coordination: float = Field(15, ge=0)
+    learning: float = Field(5, ge=0)
+
+
+class Par(_Model):
+    """Par times and impact: full points at par, zero at the scenario's time limit."""
+
+    ack_s: float = Field(300, gt=0)
+    diagnosis_s: float = Field(900, gt=0)
+    mitigation_s: float = Field(1800, gt=0)
+    impact_s: float = Field(600, gt=0, description="outage-seconds (seconds x share of failed requests)")
+
+
+class ScoringConfig(_Model):
+    """Weights, par times and the cap a forbidden action imposes."""
+
+    weights: Weights = Weights()
+    par: Par = Par()
+    forbidden_cap: float = Field(25, ge=0, le=100)
+
+
+class Runbook(_Model):
+    """The machine part of a runbook; `markdown` keeps the human part."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    title: str
+    steps: list[Step] = Field(min_length=1)
+    anti_patterns: list[AntiPattern] = Field(default_factory=list)
+    forbidden: list[Forbidden] = Field(default_factory=list)
+    comms: Comms = Comms()
+    diagnosis: Diagnosis | None = None
+    followups: list[str] = Field(default_factory=list)
+    scoring: ScoringConfig = ScoringConfig()
+    markdown: str = ""
+
+    def step(self, step_id: str) -> Step:
+        return next(step for step in self.steps if step.id == step_id)
+
+
+class RunbookInvalid(ValueError):
+    """A runbook failed validation; str() is the one-line message (without the file name)."""
+
+
+def machine_part(text: str) -> tuple[dict[str, Any], str]:
+    """(the YAML block as a dict, the Markdown without front matter); RunbookInvalid if none."""
+    body, block = text, None
+    if text.startswith("---\n"):
+        end = text.find("\n---", 4)
+        if end < 0:
+            raise RunbookInvalid("front matter opened with '---' is never closed")
+        block, body = text[4:end], text[end + 4:].lstrip("\n")
+    else:
+        found = FENCE.search(text)
+        if found:
+            block = found.group(1)
+    if block is None:
+        raise RunbookInvalid("no machine-readable part: add front matter (--- ... ---) or a ```yaml runbook block")
+    try:
+        data = yaml.safe_load(block)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise RunbookInvalid(f"not valid YAML{f' at block line {mark.line + 1}' if mark else ''}") from None
+    if not isinstance(data, dict):
+        raise RunbookInvalid("expected a mapping with id, title, steps, anti_patterns, forbidden, comms, ...")
+    return data, body
+
+
+def parse_runbook(text: str, actions: Collection[str] = ()) -> Runbook:
+    """Parse and fully validate a runbook's text; raise RunbookInvalid naming the field."""
+    data, body = machine_part(text)
+    try:
+        runbook = Runbook.model_validate({**data, "markdown": body})
+    except ValidationError as exc:
+        raise RunbookInvalid(first_error(exc, Runbook)) from None
+    _check_steps(runbook)
+    if actions:
+        _check_actions(runbook, actions)
+    if runbook.diagnosis:
+        ids = [s.id for s in runbook.steps]
+        for i, ref in enumerate(runbook.diagnosis.evidence):
+            if ref not in ids:
+                raise RunbookInvalid(f"diagnosis.evidence[{i}]: unknown step '{ref}'{did_you_mean(ref, ids)}")
+    return runbook
+
+
+def _check_steps(runbook: Runbook) -> None:
+    ids: list[str] = []
+    for i, step in enumerate(runbook.steps):
+        if step.id in ids:
+            raise RunbookInvalid(f"steps[{i}].id: duplicate step id '{step.id}'")
+        if not step.predicates():
+            raise RunbookInvalid(f"steps[{i}]: needs a match or any_of")
+        ids.append(step.id)
+    for i, step in enumerate(runbook.steps):
+        for j, ref in enumerate(step.after):
+            if ref not in ids:
+                raise RunbookInvalid(f"steps[{i}].after[{j}]: unknown step '{ref}'{did_you_mean(ref, ids)}")
+    cycle = _cycle({s.id: s.after for s in runbook.steps})
+    if cycle:
+        i = ids.index(cycle[0])
+        raise RunbookInvalid(f"steps[{i}].after: cycle {' -> '.join([*cycle, cycle[0]])}")
+
+
+def _cycle(graph: dict[str, list[str]]) -> list[str] | None:
+    """One cycle in `graph` (node -> predecessors) as a list of nodes, or None."""
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        state[node] = 1
+        for nxt in graph.get(node, []):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):] if nxt in path else [nxt]
+            if nxt not in state:
+                found = visit(nxt, [*path, nxt])
+                if found:
+                    return found
+        state[node] = 2
+        return None
+
+    for node in graph:
+        if node not in state:
+            found = visit(node, [node])
+            if found:
+                return found
+    return None
+
+
+def _check_actions(runbook: Runbook, actions: Collection[str]) -> None:
+    groups: list[tuple[str, list[Match]]] = []
+    for i, step in enumerate(runbook.steps):
+        if step.match:
+            groups.append((f"steps[{i}].match", [step.match]))
+        groups.extend((f"steps[{i}].any_of[{j}]", [m]) for j, m in enumerate(step.any_of))
+    groups.extend((f"anti_patterns[{i}].match", [a.match]) for i, a in enumerate(runbook.anti_patterns))
+    groups.extend((f"forbidden[{i}].match", [f.match]) for i, f in enumerate(runbook.forbidden))
+    for where, matches in groups:
+        for match in matches:
+            if match.action is not None and match.action not in actions:
+                raise RunbookInvalid(f"{where}.action: unknown action '{match.action}'{did_you_mean(match.action, actions)}")

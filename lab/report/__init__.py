@@ -1,0 +1,1 @@
+"""Reports of a drill: the score card, the postmortem draft (Markdown) and the HTML report with charts."""
