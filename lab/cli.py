@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "proxy": ("lab.proxy.cli:proxy", "Run the Toxiproxy-compatible fault proxy in the foreground."),
     "load": ("lab.monitor.cli:load", "Show or change the player traffic the load generator sends."),
     "monitor": ("lab.monitor.cli:monitor", "Live view of availability, latency, DB connections and alerts."),
+    "score": ("lab.report.cli:score", "Score a drill against its runbook: points, reasons, evidence."),
+    "report": ("lab.report.cli:report", "Write a drill's postmortem draft (report.md) and HTML report."),
 }
 
 

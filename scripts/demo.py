@@ -34,7 +34,9 @@ def main() -> int:
     if runs:
         console.print("\n[bold]outputs of this run[/]")
         for name, what in (("events.jsonl", "the timeline: faults, alerts, every responder action"),
-                           ("faults.jsonl", "the fault journal"), ("scenario.yaml", "the scenario as run")):
+                           ("faults.jsonl", "the fault journal"), ("scenario.yaml", "the scenario as run"),
+                           ("report.md", "the postmortem draft"),
+                           ("report.html", "charts, the score card, the path beside the original")):
             console.print(f"  {runs[-1] / name}  ({what})")
     return 0
 

@@ -133,6 +133,10 @@ def drill(scenario_ref: str, team: str, responder: str | None, speed: float, kee
         f"[{colour}]{result.outcome}[/] after {result.drill_seconds:.0f} drill s ({result.real_seconds:.0f} s real); "
         f"{result.events} events in {result.run_dir}"
     )
+    # --- score card and reports (lab.report) ---
+    from lab.report.cli import after_drill
+
+    after_drill(result.run_dir)
 
 
 def _print_timeline(run_dir: Path) -> None:

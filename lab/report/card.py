@@ -1,0 +1,40 @@
+"""The score card as plain text (terminal) and as Markdown lines (the postmortem draft)."""
+
+from __future__ import annotations
+
+from lab.core.scoring import RATING_MEANING, ScoreCard
+
+
+def _evidence(ids: tuple[int, ...]) -> str:
+    return f"  [events {', '.join(map(str, ids))}]" if ids else ""
+
+
+def card_text(card: ScoreCard, original: ScoreCard | None = None) -> str:
+    """Every component, every point with its reason and evidence; the verdict against par."""
+    verdict = "at or above par" if card.passed else "below par"
+    lines = [f"Score {card.total:.1f} / 100  (par {card.par_score:g}: {verdict})"]
+    if card.cap:
+        lines.append(f"  capped: {card.cap.reason}{_evidence(card.cap.evidence)}")
+    for comp in card.components:
+        lines.append(f"  {comp.title:<34} {comp.points:5.1f} / {comp.weight:<4g} {comp.rating} ({RATING_MEANING[comp.rating]})")
+        for p in comp.items:
+            lines.append(f"      {p.points:5.1f} / {p.max:<5g} {p.reason}{_evidence(p.evidence)}")
+    if card.ignored:
+        lines.append(f"  {card.ignored} event(s) of kinds the scorer does not know were ignored")
+    if original is not None:
+        lines.append(f"The original March 2023 path scores {original.total:.1f} by the same rules.")
+    return "\n".join(lines)
+
+
+def card_markdown(card: ScoreCard) -> list[str]:
+    """A Markdown table of the components, then each point as a bullet."""
+    lines = [f"**{card.total:.1f} / 100** (par {card.par_score:g}: {'at or above par' if card.passed else 'below par'})", ""]
+    if card.cap:
+        lines += [f"Capped: {card.cap.reason}{_evidence(card.cap.evidence)}", ""]
+    lines += ["| component | points | rating |", "|---|---:|---|"]
+    lines += [f"| {c.title} | {c.points:.1f} / {c.weight:g} | {c.rating} ({RATING_MEANING[c.rating]}) |" for c in card.components]
+    lines.append("")
+    for c in card.components:
+        for p in c.items:
+            lines.append(f"- {c.title}: {p.points:.1f} / {p.max:g}: {p.reason}{_evidence(p.evidence)}")
+    return lines

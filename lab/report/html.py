@@ -1,0 +1,82 @@
+"""report.html: one self-contained page (inline CSS and SVG, nothing fetched), readable offline."""
+
+from __future__ import annotations
+
+from html import escape
+
+from lab.core.original import original_timeline
+from lab.core.scoring import RATING_MEANING, ScoreCard
+from lab.report import charts, facts, markdown
+from lab.report.load import Run
+
+STYLE = """
+body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
+h1{font-size:1.5em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
+th{background:#f4f4f4}.num{text-align:right}.P{color:#1b7837}.S{color:#7a7a00}.M{color:#c05800}.U{color:#b2182b}
+.ev{color:#666;font-size:.85em}.big{font-size:2em;font-weight:600}svg{max-width:100%;height:auto}
+"""
+
+
+def _card(card: ScoreCard) -> str:
+    rows = []
+    for c in card.components:
+        rows.append(f'<tr><th colspan="2">{escape(c.title)}</th><th class="num">{c.points:.1f} / {c.weight:g}</th>'
+                    f'<th class="{c.rating}">{c.rating}: {escape(RATING_MEANING[c.rating])}</th></tr>')
+        for p in c.items:
+            ev = ", ".join(f"#{i}" for i in p.evidence)
+            rows.append(f'<tr><td></td><td>{escape(p.reason)}</td><td class="num">{p.points:.1f} / {p.max:g}</td>'
+                        f'<td class="ev">{escape(ev)}</td></tr>')
+    cap = f"<p><strong>Capped:</strong> {escape(card.cap.reason)}</p>" if card.cap else ""
+    verdict = "at or above par" if card.passed else "below par"
+    return (f'<p><span class="big">{card.total:.1f}</span> / 100 (par {card.par_score:g}: {verdict})</p>{cap}'
+            f"<table><tr><th></th><th>reason</th><th>points</th><th>rating / evidence</th></tr>{''.join(rows)}</table>")
+
+
+def _timeline(run: Run) -> str:
+    rows = "".join(
+        f'<tr><td>{escape(facts.clock(e.offset_s))}</td><td>{escape(e.source.value)}</td><td>{escape(facts.describe(e))}</td>'
+        f'<td class="ev">#{e.id}</td></tr>'
+        for e in run.timeline.events if facts.worth_showing(e))
+    return f"<table><tr><th>drill time</th><th>source</th><th>what happened</th><th>event</th></tr>{rows}</table>"
+
+
+def _comparison(card: ScoreCard, original: ScoreCard) -> str:
+    rows = "".join(f"<tr><td>{escape(r.milestone)}</td><td>{escape(facts.duration(r.drill_s) if r.drill_s is not None else 'never')}</td>"
+                   f"<td>{escape(facts.duration(r.original_s) if r.original_s is not None else 'never')}</td></tr>"
+                   for r in facts.comparison(card, original))
+    rows += (f"<tr><td>error budget burned</td><td>{escape(facts.duration(card.phases.budget_s))}</td>"
+             f"<td>{escape(facts.duration(original.phases.budget_s))}</td></tr>"
+             f"<tr><td>score</td><td>{card.total:.1f}</td><td>{original.total:.1f}</td></tr>")
+    return f"<table><tr><th>since the first alert</th><th>this drill</th><th>original (5 March 2023)</th></tr>{rows}</table>"
+
+
+def render(run: Run, card: ScoreCard, original: ScoreCard) -> str:
+    """The whole page as text."""
+    sc = run.scenario
+    imp = facts.impact(card, run.timeline)
+    summary = ("The probe never saw players affected." if imp.start_s is None else
+               f"Players affected from {facts.clock(imp.start_s)} to {facts.clock(imp.end_s)}: "
+               f"{imp.failed_share:.0%} of the probe's requests failed (peak {imp.peak_share:.0%}); "
+               f"error budget burned: {facts.duration(card.phases.budget_s)} of full outage.")
+    follow = "".join(f"<li>{escape(f)}</li>" for f in run.runbook.followups)
+    follow += "".join(f"<li>{escape(t)} <em>(team note)</em></li>" for t in facts.todos(run.timeline))
+    slo = charts.slo_chart(run.timeline, card, sc.success.availability_min) if run.timeline.samples else \
+        "<p>No probe samples were recorded for this run.</p>"
+    path = charts.path_chart(card, run.timeline, original, original_timeline())
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(sc.title)}: drill report</title>
+<style>{STYLE}</style></head>
+<body>
+<h1>{escape(sc.title)}</h1>
+<p>Drill <code>{escape(run.run_dir.name)}</code>, scenario <code>{escape(sc.id)}</code>, runbook <code>{escape(run.runbook.id)}</code>.
+Times are drill time. The postmortem draft is <code>report.md</code> beside this file
+({escape(', '.join(markdown.SECTIONS))}).</p>
+<h2>Issue Summary</h2><p>{escape(summary)}</p>
+<h2>Availability and latency</h2>{slo}
+<h2>Score</h2>{_card(card)}
+<h2>Beside the original incident</h2>{path}{_comparison(card, original)}
+<h2>Timeline</h2>{_timeline(run)}
+<h2>Corrective and Preventative Measures</h2><ul>{follow}</ul>
+</body></html>
+"""

@@ -1,0 +1,87 @@
+"""report.md: the postmortem draft, in the sections of the March 2023 original.
+
+    Issue Summary · Timeline · Root Cause and Resolution · Corrective and Preventative Measures
+    (then: what went wrong, the score, and the path beside the original incident)
+
+People still write the contributing factors and lessons; the draft says where.
+"""
+
+from __future__ import annotations
+
+from lab.core.runbook import arguments
+from lab.core.scoring import ScoreCard
+from lab.report import facts
+from lab.report.card import card_markdown
+from lab.report.load import Run
+
+SECTIONS = ("Issue Summary", "Timeline", "Root Cause and Resolution", "Corrective and Preventative Measures")
+
+
+def render(run: Run, card: ScoreCard, original: ScoreCard) -> str:
+    """The whole draft as Markdown text."""
+    sc, tl = run.scenario, run.timeline
+    imp = facts.impact(card, tl)
+    started = next((e for e in tl.events if e.kind == "drill.started"), None)
+    speed = started.data.get("speed", 1) if started else 1
+    out = [f"# Postmortem Report: {sc.title}", "",
+           f"Drill `{run.run_dir.name}` of scenario `{sc.id}`; runbook `{run.runbook.id}`. Times are drill time "
+           f"(T+ from the drill's start{f'; the drill ran {speed:g}x compressed' if speed not in (1, 1.0) else ''}).", ""]
+
+    out += ["## Issue Summary", ""]
+    if imp.start_s is None:
+        out.append("The probe never saw players affected: availability stayed within the SLO.")
+    else:
+        end = facts.clock(imp.end_s) if imp.end_s is not None else "the end of the drill (never recovered)"
+        out.append(f"From {facts.clock(imp.start_s)} to {end} ({facts.duration((imp.end_s or imp.start_s) - imp.start_s) if imp.end_s else 'ongoing'}), "
+                   f"Arcade failed for players: {imp.failed_share:.0%} of the probe's {imp.requests} requests failed in that window "
+                   f"(at worst {imp.peak_share:.0%} in one second), so about {imp.failed_share:.0%} of users were affected. "
+                   f"Error budget burned: {facts.duration(card.phases.budget_s)} of full outage.")
+    outcome = next((e.data.get("outcome") for e in reversed(tl.events) if e.kind == "drill.ended"), "unknown")
+    out += ["", f"Outcome: {outcome}. Score {card.total:.1f} / 100 against par {card.par_score:g}.", ""]
+
+    out += ["## Timeline", ""]
+    for e in tl.events:
+        if facts.worth_showing(e):
+            who = f" ({e.actor})" if e.source.value == "team" else ""
+            out.append(f"* {facts.clock(e.offset_s)}: {facts.describe(e)}{who}  `#{e.id}`")
+    out.append("")
+
+    out += ["## Root Cause and Resolution", ""]
+    out.append("> " + " ".join(sc.story.not_told.split()) if sc.story.not_told else "> (the scenario does not state its cause)")
+    out.append("")
+    hyps = [e for e in tl.events if e.kind == "note" and arguments(e).get("hypothesis")]
+    if hyps:
+        out.append("The team's hypotheses, in order: " + "; ".join(
+            f"{arguments(e)['hypothesis']} at {facts.clock(e.offset_s)}" for e in hyps) + ".")
+    if card.phases.diagnosis_s is not None:
+        out.append(f"The correct diagnosis, backed by evidence, was written down at {facts.clock(card.phases.diagnosis_s)}.")
+    else:
+        out.append("No correct diagnosis backed by evidence was written down.")
+    fixes = facts.mitigations(card, run.runbook, tl)
+    if fixes:
+        out.append("The issue was resolved by: " + "; ".join(f"{facts.describe(e)} at {facts.clock(e.offset_s)}" for e in fixes) + ".")
+    else:
+        out.append("None of the runbook's mitigations was applied.")
+    out += ["", "_To write by hand: contributing factors, and why the cause was possible._", ""]
+
+    out += ["## Corrective and Preventative Measures", "",
+            "After the drill, these measures are proposed (runbook follow-ups, then the team's `TODO:` notes):"]
+    out += [f"* {item}" for item in run.runbook.followups]
+    out += [f"* {item} (team note)" for item in facts.todos(tl)]
+    out += ["", "_To decide by hand: owners and priorities._", ""]
+
+    wrong = [f"* Red herring {name}: {next(a.harm for a in run.runbook.anti_patterns if a.id == name)}  `#{eid}`"
+             for name, eid in card.herrings]
+    adherence = card.component("adherence")
+    wrong += [f"* {p.reason}" for p in adherence.items[1:] if p.points < p.max and p.reason]
+    out += ["## What went wrong (candidates)", ""] + (wrong or ["* Nothing the scorer can see."]) + [""]
+
+    out += ["## Score", ""] + card_markdown(card) + [""]
+
+    out += ["## Beside the original incident (5 March 2023)", "",
+            "| since the first alert | this drill | original |", "|---|---|---|"]
+    out += [f"| {r.milestone} | {facts.duration(r.drill_s) if r.drill_s is not None else 'never'} | "
+            f"{facts.duration(r.original_s) if r.original_s is not None else 'never'} |" for r in facts.comparison(card, original)]
+    out += [f"| error budget burned | {facts.duration(card.phases.budget_s)} | {facts.duration(original.phases.budget_s)} |",
+            f"| score | {card.total:.1f} | {original.total:.1f} |", ""]
+    return "\n".join(out)
