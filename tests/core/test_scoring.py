@@ -174,3 +174,23 @@ def test_reordering_events_leaves_the_score_unchanged(tl, rnd):
     events = list(tl.events)
     rnd.shuffle(events)
     assert card(replace(tl, events=tuple(events))) == card(tl)
+
+
+def responder_path(steps, alert_at: float, fixed_by: str) -> Timeline:
+    """A scenario's scripted responder as a timeline; players are affected until `fixed_by` ran (+30 s)."""
+    events = list(BEFORE[:2]) + [ev(3, alert_at, "alert.firing", Source.MONITOR, alert="SiteAvailabilityLow")]
+    fixed = None
+    for i, step in enumerate(sorted(steps, key=lambda s: s.at_s), start=10):
+        result = {"direction": "up"} if step.action == "scale-web" else {}
+        events.append(act(i, alert_at + step.at_s, step.action, dict(step.args), result))
+        if step.action == fixed_by and fixed is None:
+            fixed = alert_at + step.at_s
+    assert fixed is not None
+    return Timeline(tuple(events), probe(alert_at - 20, fixed + 30, until=fixed + 300, every=10))
+
+
+def test_the_scenarios_autopilot_reaches_par_and_its_wrong_turns_do_not():
+    autopilot = card(responder_path(SCENARIO.autopilot, 80, "terminate-idle-connections"))
+    wrong = card(responder_path(SCENARIO.wrong_turns, 80, "restart"))
+    assert autopilot.total >= SCENARIO.par_score > wrong.total + 20, (autopilot.total, wrong.total)
+    assert {name for name, _ in wrong.herrings} >= {"blame-network", "page-network-team", "scale-web-up"}

@@ -18,8 +18,8 @@ from report_helpers import PROJECT
 SEED_SECTIONS = ["## Issue Summary", "## Timeline", "## Root Cause and Resolution", "## Corrective and Preventative Measures"]
 
 
-def test_score_text_names_points_reasons_and_evidence(gameday, run_dir):
-    result = gameday("score", run_dir.name)
+def test_score_text_names_points_reasons_and_evidence(cli, run_dir):
+    result = cli("score", run_dir.name)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.startswith("Score ") and "(par 70: at or above par)" in out
@@ -27,8 +27,8 @@ def test_score_text_names_points_reasons_and_evidence(gameday, run_dir):
     assert "The original March 2023 path scores" in out
 
 
-def test_score_json_is_recomputed_identically_from_the_files(gameday, run_dir):
-    first, second = gameday("score", str(run_dir), "--json"), gameday("score", "--json")  # by path, then the latest
+def test_score_json_is_recomputed_identically_from_the_files(cli, run_dir):
+    first, second = cli("score", str(run_dir), "--json"), cli("score", "--json")  # by path, then the latest
     assert first.returncode == second.returncode == 0, first.stderr
     assert first.stdout == second.stdout
     card = json.loads(first.stdout)["card"]
@@ -38,8 +38,8 @@ def test_score_json_is_recomputed_identically_from_the_files(gameday, run_dir):
     assert json.loads(first.stdout)["original_total"] < card["total"]
 
 
-def test_report_md_has_the_seed_sections_and_the_run_facts(gameday, run_dir):
-    result = gameday("report", run_dir.name)
+def test_report_md_has_the_seed_sections_and_the_run_facts(cli, run_dir):
+    result = cli("report", run_dir.name)
     assert result.returncode == 0, result.stderr
     md = (run_dir / "report.md").read_text()
     positions = [md.index(h) for h in SEED_SECTIONS]
@@ -51,8 +51,8 @@ def test_report_md_has_the_seed_sections_and_the_run_facts(gameday, run_dir):
     assert "| players no longer affected | 2 min 40 s | 2 h 30 min |" in md
 
 
-def test_report_html_parses_and_renders_in_headless_chromium(gameday, run_dir, tmp_path):
-    assert gameday("report", run_dir.name).returncode == 0
+def test_report_html_parses_and_renders_in_headless_chromium(cli, run_dir, tmp_path):
+    assert cli("report", run_dir.name).returncode == 0
     page = (run_dir / "report.html").read_text()
     html5lib.HTMLParser(strict=True).parse(page)  # raises on any parse error
     assert page.count("<svg") == 2  # the charts are inline
@@ -75,8 +75,8 @@ def test_report_html_parses_and_renders_in_headless_chromium(gameday, run_dir, t
     (("score", "no-such-run"), "Error: no run 'no-such-run'"),
     (("report", "--out"), "Error: Option '--out' requires an argument."),
 ])
-def test_bad_run_arguments_exit_2(gameday, run_dir, args, message):
-    result = gameday(*args)
+def test_bad_run_arguments_exit_2(cli, run_dir, args, message):
+    result = cli(*args)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith(message), result.stderr
 
