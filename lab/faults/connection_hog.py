@@ -60,8 +60,8 @@ def _holder_pid(ctx: FaultContext, data: dict[str, Any]) -> int | None:
 
 def revert(ctx: FaultContext, p: HogParams, data: dict[str, Any]) -> None:
     pid = _holder_pid(ctx, data)
-    if pid:
-        procs.stop_tree(pid, signal.SIGTERM, grace=3)
+    if pid:  # it keeps nothing worth a clean exit: SIGKILL, and the server sees its sockets close
+        procs.stop_tree(pid, signal.SIGKILL, grace=3)
     backends = _held(ctx)
     if backends and ctx.stack.is_up():
         ctx.stack.sql("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", (backends,))

@@ -148,7 +148,11 @@ class Drill:
                 })
                 self.started.set()
                 outcome = "halted"
-                outcome = self._loop()
+                try:
+                    outcome = self._loop()
+                finally:  # before the monitor stops: a halt reverts within a second
+                    self._revert_faults()
+                    marker.unlink(missing_ok=True)
         except DrillRefused:
             raise
         except BaseException as exc:
@@ -328,27 +332,28 @@ class Drill:
         if self.on_status:
             self.on_status(snapshot)
 
-    def _cleanup(self, outcome: str) -> None:
-        """Revert this run's faults, put the traffic back, and close the record."""
-        started = time.monotonic()
+    def _revert_faults(self) -> None:
+        """Revert whatever this run still has active (idempotent)."""
         try:
             reverted = engine.revert_all(self.stack, run_id=self.run_id)
         except Exception as exc:
             self.record(Source.RUNNER, "fault.revert_failed", {"error": str(exc)})
-            reverted = []
+            return
         for active in reverted:
             self.record(Source.RUNNER, "fault.reverted", {"fault_id": active.fault_id, "kind": active.kind})
+
+    def _cleanup(self, outcome: str) -> None:
+        """Revert this run's faults, put the traffic back, and close the record."""
+        started = time.monotonic()
+        self._revert_faults()
         try:
             self._set_baseline()
         except Exception:  # the generator may be gone with the stack; nothing left to restore then
             pass
         self.record(Source.RUNNER, "drill.ended", {"outcome": outcome,
                                                    "cleanup_s": round(time.monotonic() - started, 3)})
-        journal = FaultJournal(self.run_dir / "faults.jsonl")
-        for rec in engine.journal_for(self.stack).records():
-            if rec.get("run_id") == self.run_id:
-                journal.append(rec["op"], rec["fault_id"], rec["kind"], rec["params"], rec["data"], rec["run_id"],
-                               rec.get("error"))
+        records = [r for r in engine.journal_for(self.stack).records() if r.get("run_id") == self.run_id]
+        FaultJournal(self.run_dir / "faults.jsonl").extend(records)
 
 
 def install_signal_handlers(drill: Drill) -> None:
