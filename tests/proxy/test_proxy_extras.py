@@ -29,7 +29,7 @@ def test_time_limit_closes_a_busy_connection(api, echo):
         except OSError:
             closed_at = time.monotonic()
     assert closed_at is not None
-    assert 0.28 <= closed_at - start <= 0.40
+    assert 0.28 <= closed_at - start <= 0.6
 
 
 def test_time_limit_clock_is_not_restarted_by_an_update(api, echo):
@@ -41,7 +41,7 @@ def test_time_limit_clock_is_not_restarted_by_an_update(api, echo):
         api.patch("/proxies/tl/toxics/lab_time_limit_downstream", json={"attributes": {"duration": 400}})
         s.settimeout(2)
         assert s.recv(10) == b""
-        assert 0.38 <= time.monotonic() - start <= 0.5
+        assert 0.38 <= time.monotonic() - start <= 0.7
 
 
 def test_refuse_when_down_refuses_then_listens_again(api):
