@@ -8,10 +8,12 @@ from lab.actions import (
     inspect_db,
     inspect_web,
     kill_query,
+    logs,
     restart,
     rollback_deploy,
     scale_web,
     shed_load,
+    status,
     terminate_idle,
 )
 from lab.actions.base import Action
@@ -25,6 +27,8 @@ ACTIONS: dict[str, Action] = {
         comms.UPDATE,
         comms.ESCALATE,
         comms.RESOLVE,
+        status.ACTION,
+        logs.ACTION,
         inspect_db.ACTION,
         check_network.ACTION,
         inspect_web.ACTION,

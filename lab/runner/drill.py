@@ -23,12 +23,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from lab.actions import ACTIONS
 from lab.actions.base import ActionContext
+from lab.actions.perform import perform
 from lab.core.scenario import Scenario
 from lab.core.schedule import due, scale_durations
 from lab.core.timeline import Event, Source
-from lab.errors import LabError
+from lab.errors import LabError, UsageError
 from lab.faults import engine
 from lab.faults.base import FaultContext
 from lab.faults.journal import FaultJournal
@@ -146,6 +146,9 @@ class Drill:
                     "responder": self.options.responder, "run_id": self.run_id,
                     "time_limit_s": self.scenario.time_limit_s,
                 })
+                marker.write_text(json.dumps({"pid": os.getpid(), "run_id": self.run_id, "run_dir": str(self.run_dir),
+                                              "started_wall": time.time() - self.clock.now() / self.options.speed,
+                                              "speed": self.options.speed}))
                 self.started.set()
                 outcome = "halted"
                 try:
@@ -304,22 +307,14 @@ class Drill:
             self.record(Source.RUNNER, "fault.reverted", {"step": step_id, "fault_id": fault_id})
 
     def _respond(self, step: Any) -> None:
-        action = ACTIONS[step.action]
-        started = time.monotonic()
         actor = self.options.responder or self.options.actor
         try:
-            args = action.args.model_validate(step.args)
-            result = action.run(ActionContext(self.stack, actor), args)
-            ok, error = True, None
-        except Exception as exc:  # a failed action is part of the story, not the end of the drill
-            result, ok, error = {}, False, str(exc)
-        data = {"action": step.action, "args": step.args, "result": result, "ok": ok,
-                "duration_s": round(time.monotonic() - started, 3)}
-        if error:
-            data["error"] = error
-        if step.note:
-            data["note"] = step.note
-        self.record(Source.TEAM, f"action.{step.action}" if action.category != "comms" else step.action, data, actor=actor)
+            done = perform(step.action, step.args, ActionContext(self.stack, actor))
+        except UsageError as exc:  # validated with the scenario; kept for hand-edited run copies
+            self.record(Source.RUNNER, "action.invalid", {"action": step.action, "error": str(exc)})
+            return
+        data = {**done.data, "note": step.note} if step.note else done.data
+        self.record(Source.TEAM, done.kind, data, actor=actor)
 
     def _update_status(self, now: float, availability: float | None, p95: float | None) -> None:
         with self._lock:

@@ -1,0 +1,94 @@
+"""`gameday act ACTION ...` and the words of an incident (`ack`, `note`, `role`, `update`,
+`escalate`, `resolve`): run for real against the stack and recorded on the running drill's
+timeline with actor, arguments, result and duration. No drill running: an error, nothing written.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from lab.actions import ACTIONS
+from lab.actions.base import Action, ActionContext
+from lab.actions.perform import check, perform
+from lab.stack.cli import _stack, stack_options
+from lab.timeline.recorder import active_drill, record_team
+
+console = Console(highlight=False)
+
+# Arguments given by position on the command line; every other field is an --option.
+POSITIONAL: dict[str, tuple[str, ...]] = {
+    "logs": ("service",),
+    "scale-web": ("workers",),
+    "restart": ("service",),
+    "kill-query": ("pid",),
+    "shed-load": ("percent",),
+    "note": ("text",),
+    "role": ("role", "name"),
+    "update": ("text",),
+    "escalate": ("team",),
+}
+
+
+def actor_option(fn):  # type: ignore[no-untyped-def]
+    return click.option("--actor", default=getpass.getuser, show_default="your login name",
+                        help="Who acts (several responders can share a drill).")(fn)
+
+
+def _act(action_name: str, args: dict[str, Any], name: str, root: Path | None, actor: str) -> None:
+    stack = _stack(name, root)
+    drill = active_drill(stack)  # no drill: UsageError, nothing runs, nothing is written
+    check(action_name, args)
+    done = perform(action_name, args, ActionContext(stack, actor))
+    event = record_team(drill, done.kind, actor, done.data)
+    colour = "green" if done.ok else "red"
+    console.print(f"[{colour}]{action_name}[/] by {actor} at t+{event.offset_s:.0f}s (event {event.id})")
+    if done.data.get("result"):
+        console.print_json(json.dumps(done.data["result"], default=str))
+    if not done.ok:
+        console.print(f"[red]failed:[/] {done.data.get('error')}")
+
+
+def _option_name(field: str) -> str:
+    return "--" + field.removesuffix("_s").replace("_", "-")
+
+
+def _command(action: Action) -> click.Command:
+    """A click command for one action, its fields as arguments and options."""
+    params: list[click.Parameter] = []
+    positional = POSITIONAL.get(action.name, ())
+    for field_name, field in action.args.model_fields.items():
+        if field_name in positional:
+            params.append(click.Argument([field_name]))
+        else:
+            params.append(click.Option([_option_name(field_name), field_name], default=None,
+                                       help=field.description or None))
+
+    def callback(name: str, root: Path | None, actor: str, **values: Any) -> None:
+        args = {k: v for k, v in values.items() if v is not None}
+        _act(action.name, args, name, root, actor)
+
+    command = click.Command(action.name, params=params, callback=callback, help=action.summary[0].upper() + action.summary[1:] + ".")
+    return stack_options(actor_option(command))  # type: ignore[no-any-return]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def act() -> None:
+    """Run a responder tool against the stack; recorded on the drill's timeline."""
+
+
+for _action in ACTIONS.values():
+    if _action.category != "comms":
+        act.add_command(_command(_action))
+
+ack = _command(ACTIONS["ack"])
+note = _command(ACTIONS["note"])
+role = _command(ACTIONS["role"])
+update = _command(ACTIONS["update"])
+escalate = _command(ACTIONS["escalate"])
+resolve = _command(ACTIONS["resolve"])

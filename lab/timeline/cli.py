@@ -1,0 +1,73 @@
+"""`gameday timeline [RUN]`: a run's events, coloured by source, with drill-relative times."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from lab.core.timeline import Event, Source
+from lab.stack.state import default_root
+from lab.timeline.store import TimelineStore
+
+console = Console(highlight=False)
+COLOURS = {Source.RUNNER: "cyan", Source.MONITOR: "red", Source.TEAM: "green", Source.OBSERVER: "yellow",
+           Source.FACILITATOR: "magenta"}
+
+
+def summary(event: Event) -> str:
+    """One short line of what an event says."""
+    d = event.data
+    if event.kind.startswith("action."):
+        args = d.get("args") or {}
+        shown = " ".join(f"{k}={v}" for k, v in args.items())
+        result = d.get("result") or {}
+        brief = ", ".join(f"{k}={v}" for k, v in result.items() if not isinstance(v, (list, dict)))
+        return f"{shown} -> {brief}".strip(" ->") if d.get("ok", True) else f"{shown} FAILED: {d.get('error')}"
+    for key in ("text", "alert", "step", "outcome", "team", "id", "command"):
+        if key in d:
+            return str(d[key])
+    args = d.get("args") or {}
+    return " ".join(f"{k}={v}" for k, v in args.items())
+
+
+def line(event: Event) -> str:
+    colour = COLOURS[event.source]
+    return (f"t+{event.offset_s:8.1f}s  [{colour}]{event.source.value:<11}[/] {event.kind:<34} "
+            f"{event.actor:<10} {summary(event)}")
+
+
+@click.command()
+@click.argument("run_ref", required=False, metavar="[RUN]")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), envvar="GAMEDAY_ROOT", default=None,
+              help="Run root [default: .gameday, or $GAMEDAY_ROOT].")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new events until the drill ends (Ctrl-C stops).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON event per line, as stored.")
+@click.option("--source", "sources", multiple=True, type=click.Choice([s.value for s in Source]), help="Only these sources.")
+@click.option("--kind", "kinds", multiple=True, metavar="PREFIX", help="Only kinds starting with PREFIX (e.g. action., alert.).")
+def timeline(run_ref: str | None, root: Path | None, follow: bool, as_json: bool, sources: tuple[str, ...],
+             kinds: tuple[str, ...]) -> None:
+    """Show a run's timeline (the latest run by default)."""
+    from lab.report.load import resolve_run
+
+    run_dir = resolve_run(run_ref, root or default_root())
+    store = TimelineStore(run_dir / "events.jsonl")
+    shown = 0
+
+    def keep(event: Event) -> bool:
+        return (not sources or event.source.value in sources) and (not kinds or event.kind.startswith(kinds))
+
+    while True:
+        events = store.read()
+        for event in events[shown:]:
+            if keep(event):
+                if as_json:
+                    click.echo(event.to_json())
+                else:
+                    console.print(line(event))
+        shown = len(events)
+        if not follow or (events and events[-1].kind == "drill.ended"):
+            return
+        time.sleep(0.25)

@@ -1,0 +1,54 @@
+"""Record what the team does on the timeline of the drill running on a stack.
+
+A drill announces itself in `<stack run dir>/drill.json` (pid, run dir, start time, speed); team
+commands append to that run's events with source `team` (set here, never taken from the caller)
+and the drill's clock (wall time since the start, times the speed).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lab.core.timeline import Event, Source
+from lab.errors import UsageError
+from lab.stack import procs
+from lab.stack.local import LocalStack
+from lab.timeline.store import TimelineStore
+
+
+@dataclass(frozen=True)
+class ActiveDrill:
+    pid: int
+    run_id: str
+    run_dir: Path
+    started_wall: float
+    speed: float
+
+    def offset(self) -> float:
+        return round((time.time() - self.started_wall) * self.speed, 3)
+
+
+def active_drill(stack: LocalStack) -> ActiveDrill:
+    """The drill running on `stack`, or UsageError saying how to start one."""
+    marker = stack.run_dir / "drill.json"
+    try:
+        info = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        info = None
+    if not info or not procs.alive(int(info["pid"])):
+        raise UsageError(
+            f"no drill is running on stack '{stack.name}'; start one with `gameday drill SCENARIO --name {stack.name}`"
+        )
+    if "started_wall" not in info:
+        raise UsageError(f"the drill on stack '{stack.name}' is still checking the steady state; try again in a moment")
+    return ActiveDrill(int(info["pid"]), info["run_id"], Path(info["run_dir"]), float(info["started_wall"]),
+                       float(info["speed"]))
+
+
+def record_team(drill: ActiveDrill, kind: str, actor: str, data: dict[str, Any]) -> Event:
+    """Append a team event (fsynced before this returns)."""
+    return TimelineStore(drill.run_dir / "events.jsonl").append(Source.TEAM, kind, actor, data, offset_s=drill.offset())
