@@ -19,7 +19,7 @@ def proxy_server() -> Iterator[ProxyProcess]:
         yield server
     finally:
         rc = server.stop()
-        err = server.proc.stderr.read() if server.proc.stderr else ""
+        err = server.stderr_text()
         assert rc == 0, f"proxy exited with {rc}: {err}"
         assert "Traceback" not in err and "Error" not in err and "Warning" not in err, err
 

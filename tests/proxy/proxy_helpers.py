@@ -8,6 +8,7 @@ import socket
 import socketserver
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -25,6 +26,15 @@ class ProxyProcess:
     url: str
     host: str
     port: int
+    log_path: str = ""
+    _log: str | None = None
+
+    def stderr_text(self) -> str:
+        """What the proxy wrote to stderr (kept in a file: a pipe nobody reads could fill up)."""
+        if self._log is not None:
+            return self._log
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
 
     def stop(self) -> int:
         if self.proc.poll() is None:
@@ -34,24 +44,31 @@ class ProxyProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self._log is None and os.path.exists(self.log_path):
+            self._log = self.stderr_text()
+            os.unlink(self.log_path)
         return self.proc.returncode
 
 
 def start_proxy_process(*args: str, timeout: float = 15.0) -> ProxyProcess:
     """Start `python -m lab.cli proxy --port 0 ...` and wait for its ready line."""
     cmd = [sys.executable, "-m", "lab.cli", "proxy", "--host", "127.0.0.1", "--port", "0", *args]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    fd, log_path = tempfile.mkstemp(prefix="gameday-proxy-", suffix=".log")
+    with os.fdopen(fd, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
     deadline = time.monotonic() + timeout
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if not line.startswith("gameday proxy: API on "):
         proc.kill()
-        _out, err = proc.communicate(timeout=5)
+        proc.wait(5)
+        err = open(log_path).read()
+        os.unlink(log_path)
         raise RuntimeError(f"proxy did not start (rc={proc.returncode}): {line!r} {err}")
     assert time.monotonic() < deadline
     url = line.strip().rsplit(" ", 1)[1]
     host, port = url.removeprefix("http://").rsplit(":", 1)
-    return ProxyProcess(proc, url, host, int(port))
+    return ProxyProcess(proc, url, host, int(port), log_path)
 
 
 class Api:

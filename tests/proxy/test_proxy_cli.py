@@ -107,7 +107,7 @@ def test_sigint_also_shuts_down_cleanly():
     try:
         server.proc.send_signal(signal.SIGINT)
         assert server.proc.wait(5) == 0
-        assert "Traceback" not in (server.proc.stderr.read() if server.proc.stderr else "")
+        assert "Traceback" not in server.stderr_text()
     finally:
         server.stop()
 
