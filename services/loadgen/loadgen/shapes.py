@@ -38,8 +38,7 @@ class Shape:
 
     def to_dict(self) -> dict[str, Any]:
         """The fields that matter for this kind (what /state reports and /rate accepts)."""
-        keep = {"constant": ("rate",), "step": ("rate", "to", "at"), "ramp": ("rate", "to", "over"),
-                "spike": ("rate", "to", "at", "duration")}[self.kind]
+        keep = FIELDS[self.kind]
         return {"shape": self.kind, **{k: v for k, v in asdict(self).items() if k in keep}}
 
 
