@@ -63,14 +63,15 @@ def _command(action: Action) -> click.Command:
     params: list[click.Parameter] = []
     positional = POSITIONAL.get(action.name, ())
     for field_name, field in action.args.model_fields.items():
+        dest = f"arg_{field_name}"  # kept apart from the stack's own --name and --root
         if field_name in positional:
-            params.append(click.Argument([field_name]))
+            params.append(click.Argument([dest], metavar=field_name.upper()))
         else:
-            params.append(click.Option([_option_name(field_name), field_name], default=None,
+            params.append(click.Option([_option_name(field_name), dest], default=None,
                                        help=field.description or None))
 
     def callback(name: str, root: Path | None, actor: str, **values: Any) -> None:
-        args = {k: v for k, v in values.items() if v is not None}
+        args = {k.removeprefix("arg_"): v for k, v in values.items() if v is not None}
         _act(action.name, args, name, root, actor)
 
     command = click.Command(action.name, params=params, callback=callback, help=action.summary[0].upper() + action.summary[1:] + ".")

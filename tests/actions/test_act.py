@@ -1,0 +1,175 @@
+"""Team commands against a real stack with a drill running: each has its real effect and leaves
+exactly one event with its result; bad input leaves nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import psycopg2
+import pytest
+import yaml
+
+from lab.stack import procs
+from lab.stack.config import load_config
+from lab.stack.local import LocalStack
+from lab.timeline.store import TimelineStore
+
+pytestmark = pytest.mark.integration
+
+SCENARIO = {
+    "id": "act-drill", "title": "A quiet drill to act in", "difficulty": "easy", "story": {"told": "test"},
+    "runbook": "db-connection-exhaustion",
+    "stack": {"max_connections": 40, "access_mode": "pool", "workers": 2, "threads": 8, "proxy": True},
+    "traffic": {"baseline_rps": 10},
+    "steady_state": {"window_s": 3},
+    "faults": [{"id": "slow", "kind": "net_latency", "params": {"latency_ms": 1}}],
+    "time_limit_s": 3600,
+    "autopilot": [{"action": "note", "args": {"text": "unused"}, "at_s": 3600}],
+}
+
+
+@pytest.fixture(scope="module")
+def drill(tmp_path_factory):
+    root = tmp_path_factory.mktemp("gd")
+    path = root / "act.yaml"
+    path.write_text(yaml.safe_dump(SCENARIO))
+    from lab.core.scenario import StackNeeds
+
+    stack = LocalStack("act", root, load_config(None, StackNeeds(**SCENARIO["stack"]).overrides()))
+    stack.up()
+    env = {**os.environ, "GAMEDAY_ROOT": str(root)}
+    proc = subprocess.Popen([sys.executable, "-m", "lab.cli", "drill", str(path), "--quiet", "--name", "act"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    marker = stack.run_dir / "drill.json"
+    assert procs.wait_until(lambda: marker.exists() and "started_wall" in marker.read_text(), 60, 0.1)
+    run_dir = Path(json.loads(marker.read_text())["run_dir"])
+    assert procs.wait_until(lambda: any(e.kind == "fault.injected" for e in TimelineStore(run_dir / "events.jsonl").read()), 30)
+    yield stack, run_dir, env
+    proc.terminate()
+    proc.wait(timeout=20)
+    stack.down(purge=True)
+
+
+def gameday(env, *args):
+    return subprocess.run([sys.executable, "-m", "lab.cli", *args, "--name", "act"], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def act_once(drill, *args, actor="alice"):
+    """Run one team command; return the single event it added."""
+    stack, run_dir, env = drill
+    store = TimelineStore(run_dir / "events.jsonl")
+    before = len([e for e in store.read() if e.source.value == "team"])
+    result = gameday(env, *args, "--actor", actor)
+    assert result.returncode == 0, result.stderr
+    team = [e for e in store.read() if e.source.value == "team"]
+    assert len(team) == before + 1
+    event = team[-1]
+    assert event.actor == actor and event.data["ok"], event.data
+    return event
+
+
+def test_inspect_tools_report_what_is_there(drill):
+    stack = drill[0]
+    assert act_once(drill, "act", "status").data["result"]["services"]["db"] == "healthy"
+    assert act_once(drill, "act", "logs", "web").data["result"]["lines"]
+    db = act_once(drill, "act", "inspect-db").data["result"]
+    assert db["max_connections"] == 40 and db["connections_used"] >= 1
+    net = act_once(drill, "act", "check-network").data["result"]
+    assert [t["type"] for t in net["toxics"]] == ["latency"] and not net["unreachable"]
+    web = act_once(drill, "act", "inspect-web").data["result"]
+    assert web["workers"] == len(stack.web_workers()) == 2 and web["readyz"]["status"] == 200
+
+
+def test_scale_and_restart_change_the_processes(drill):
+    stack = drill[0]
+    event = act_once(drill, "act", "scale-web", "3")
+    assert event.kind == "action.scale-web" and event.data["result"]["direction"] == "up"
+    assert len(stack.web_workers()) == 3
+    act_once(drill, "act", "scale-web", "2")
+    old = stack._require_up().services["web"].pid
+    act_once(drill, "act", "restart", "web")
+    assert stack._require_up().services["web"].pid != old and not procs.alive(old)
+
+
+def test_terminate_idle_and_kill_query_end_real_sessions(drill):
+    stack = drill[0]
+    idle = [psycopg2.connect(stack.app_dsn(via_proxy=False)) for _ in range(3)]
+    for conn in idle:
+        conn.cursor().execute("SELECT 1")  # now idle in transaction
+    time.sleep(1.2)
+    result = act_once(drill, "act", "terminate-idle-connections", "--older-than", "1").data["result"]
+    assert result["terminated"] >= 3
+    for conn in idle:
+        with pytest.raises(psycopg2.Error):
+            conn.cursor().execute("SELECT 1")
+    busy = psycopg2.connect(stack.app_dsn(via_proxy=False))
+    pid = busy.get_backend_pid()
+    errors: list[Exception] = []
+
+    def sleep() -> None:
+        try:
+            busy.cursor().execute("SELECT pg_sleep(30)")
+        except psycopg2.Error as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=sleep)
+    thread.start()
+    time.sleep(0.3)
+    assert act_once(drill, "act", "kill-query", str(pid)).data["result"]["terminated"] is True
+    thread.join(5)
+    assert errors and not thread.is_alive()
+
+
+def test_shed_load_and_rollback(drill):
+    stack = drill[0]
+    loadgen = f"http://{stack.address('loadgen')}/state"
+    before = json.loads(urllib.request.urlopen(loadgen, timeout=5).read())["current_rate"]
+    act_once(drill, "act", "shed-load", "50")
+    after = json.loads(urllib.request.urlopen(loadgen, timeout=5).read())["current_rate"]
+    assert abs(after - before / 2) < 0.5
+    stack.reconfigure(["web.flags=[broken_leaderboard]"], restart=("web",))
+    assert act_once(drill, "act", "rollback-deploy").data["result"]["removed_flags"] == ["broken_leaderboard"]
+    with urllib.request.urlopen(stack.urls()["arcade"] + "leaderboard?game=tetra", timeout=5) as resp:
+        assert resp.status == 200
+
+
+def test_the_words_of_an_incident(drill):
+    assert act_once(drill, "ack").kind == "ack"
+    assert act_once(drill, "note", "DB looks full", "--hypothesis", "db-connections-exhausted").data["args"] == {
+        "text": "DB looks full", "hypothesis": "db-connections-exhausted"}
+    assert act_once(drill, "role", "IC", "Alice").data["args"] == {"role": "IC", "name": "Alice"}
+    assert act_once(drill, "update", "Investigating", "--audience", "external").data["args"]["audience"] == "external"
+    assert act_once(drill, "escalate", "network", actor="bob").actor == "bob"
+    assert act_once(drill, "resolve").kind == "resolve"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("act", "inspect-dbb"), "No such command 'inspect-dbb'"),
+    (("act", "scale-web", "many"), "scale-web: workers: input should be a valid integer"),
+    (("act", "restart", "database"), "restart: service: input should be 'db', 'web', 'proxy' or 'loadgen'"),
+    (("role", "boss", "Alice"), "role: role: input should be 'IC', 'scribe', 'comms' or 'ops'"),
+])
+def test_bad_input_writes_nothing(drill, args, message):
+    _stack, run_dir, env = drill
+    before = len(TimelineStore(run_dir / "events.jsonl").read())
+    result = gameday(env, *args)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert [e for e in TimelineStore(run_dir / "events.jsonl").read()[before:] if e.source.value == "team"] == []
+
+
+def test_acting_with_no_drill_running(tmp_path):
+    env = {**os.environ, "GAMEDAY_ROOT": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "lab.cli", "act", "inspect-db", "--name", "nothing"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("Error: no drill is running on stack 'nothing'; start one with "
+                                     "`gameday drill SCENARIO --name nothing`")
