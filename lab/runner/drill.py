@@ -38,6 +38,7 @@ from lab.monitor.probe import ProbeConfig
 from lab.monitor.rules import default_rules
 from lab.runner.clock import Clock
 from lab.stack.local import LocalStack
+from lab.timeline.observers import Observers
 from lab.timeline.store import TimelineStore
 
 
@@ -151,8 +152,10 @@ class Drill:
                                               "speed": self.options.speed}))
                 self.started.set()
                 outcome = "halted"
+                observe = Observers(self.stack, lambda kind, data: self.record(Source.OBSERVER, kind, data, "observer"))
                 try:
-                    outcome = self._loop()
+                    with observe:
+                        outcome = self._loop()
                 finally:  # before the monitor stops: a halt reverts within a second
                     self._revert_faults()
                     marker.unlink(missing_ok=True)

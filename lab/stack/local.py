@@ -312,7 +312,21 @@ class LocalStack:
         if state is None:
             raise StackNotFoundError(f"stack '{self.name}' is not up; `gameday up --name {self.name}` starts it")
         self._state = state
+        self._adopt_postmaster(state)
         return state
+
+    def _adopt_postmaster(self, state: StackState) -> None:
+        """PostgreSQL restarted by hand (pg_ctl restart): follow its new postmaster pid."""
+        db = state.services["db"]
+        if db.pid is None or procs.alive(db.pid):
+            return
+        try:
+            pid = int((self.run_dir / "pg" / "data" / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        if pid != db.pid and procs.alive(pid):
+            db.pid = pid
+            state.save(self.state_path)
 
     def _save(self) -> None:
         assert self._state is not None

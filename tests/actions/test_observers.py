@@ -1,0 +1,68 @@
+"""Observers: changes made outside the lab's commands land on the drill's timeline."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from lab.stack import procs
+from lab.timeline.observers import Snapshot, changes
+from lab.timeline.store import TimelineStore
+
+pytestmark = pytest.mark.integration
+
+
+def observed(run_dir, kind, since: int, timeout: float) -> list:
+    store = TimelineStore(run_dir / "events.jsonl")
+    found: list = []
+
+    def check() -> bool:
+        found[:] = [e for e in store.read()[since:] if e.source.value == "observer" and e.kind == kind]
+        return bool(found)
+
+    procs.wait_until(check, timeout, 0.05)
+    return found
+
+
+def test_a_db_restart_with_pg_ctl_is_observed_within_two_seconds(drill):
+    stack, run_dir, _env = drill
+    since = len(TimelineStore(run_dir / "events.jsonl").read())
+    cluster = stack.cluster()
+    account = procs.service_user()
+    started = time.monotonic()
+    # pg_ctl restarts with the options the server was started with (postmaster.opts)
+    subprocess.run([cluster.pgbin.tool("pg_ctl"), "restart", "-D", str(cluster.datadir.resolve()), "-m", "fast", "-w"],
+                   check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   user=account.pw_name if account else None, timeout=30)
+    restarted = time.monotonic()
+    events = observed(run_dir, "db.restarted", since, 2.0)
+    assert events, "no observer event within 2 s of the restart"
+    assert time.monotonic() - restarted < 2.0 and restarted > started
+    assert stack.sql("SELECT 1") == [(1,)]  # the stack follows the new postmaster
+
+
+def test_terminated_sessions_and_a_killed_web_master_are_observed(drill):
+    stack, run_dir, _env = drill
+    since = len(TimelineStore(run_dir / "events.jsonl").read())
+    stack.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'arcade'")
+    assert observed(run_dir, "db.connections_terminated", since, 3)
+    workers = stack.web_workers()
+    os.kill(workers[0], signal.SIGTERM)  # gunicorn replaces it: the count dips, then recovers
+    stack.scale_web(3)
+    assert observed(run_dir, "web.scaled", since, 3)
+    stack.scale_web(2)
+
+
+@pytest.mark.parametrize(("before", "after", "kinds"), [
+    (Snapshot("a", 1, 10, 2), Snapshot("b", 0, 10, 2), ["db.restarted"]),
+    (Snapshot("a", 1, 10, 2), Snapshot("a", 4, 10, 2), ["db.connections_terminated"]),
+    (Snapshot("a", 1, 10, 2), Snapshot("a", 1, 11, 2), ["web.restarted"]),
+    (Snapshot("a", 1, 10, 2), Snapshot("a", 1, 10, 4), ["web.scaled"]),
+    (Snapshot("a", 1, 10, 2), Snapshot(None, None, None, None), []),
+])
+def test_changes_between_snapshots(before, after, kinds):
+    assert [k for k, _ in changes(before, after)] == kinds
