@@ -8,8 +8,8 @@ seconds since the drill started (monotonic).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
 from enum import Enum
+from dataclasses import dataclass, field
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -37,12 +37,12 @@ class Event:
     v: int = SCHEMA_VERSION
 
     def to_json(self) -> str:
-        record = asdict(self)
-        record["source"] = self.source.value
+        record = {"id": self.id, "wall": self.wall, "offset_s": self.offset_s, "source": self.source.value,
+                  "kind": self.kind, "actor": self.actor, "data": self.data, "v": self.v}
         return json.dumps(record, sort_keys=True, default=str)
 
     @classmethod
-    def from_json(cls, line: str) -> Event:
+    def from_json(cls, line: str | bytes) -> Event:
         raw = json.loads(line)
-        raw["source"] = Source(raw["source"])
-        return cls(**raw)
+        return cls(raw["id"], raw["wall"], raw["offset_s"], Source(raw["source"]), raw["kind"], raw["actor"],
+                   raw.get("data") or {}, raw.get("v", SCHEMA_VERSION))

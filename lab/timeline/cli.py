@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from lab.core.timeline import Event, Source
 from lab.stack.state import default_root
 from lab.timeline.store import TimelineStore
 
-console = Console(highlight=False)
 COLOURS = {Source.RUNNER: "cyan", Source.MONITOR: "red", Source.TEAM: "green", Source.OBSERVER: "yellow",
            Source.FACILITATOR: "magenta"}
 
@@ -33,10 +32,12 @@ def summary(event: Event) -> str:
     return " ".join(f"{k}={v}" for k, v in args.items())
 
 
-def line(event: Event) -> str:
-    colour = COLOURS[event.source]
-    return (f"t+{event.offset_s:8.1f}s  [{colour}]{event.source.value:<11}[/] {event.kind:<34} "
-            f"{event.actor:<10} {summary(event)}")
+def line(event: Event, colour: bool = True) -> str:
+    """One event as a terminal line (ANSI colour by source when `colour`)."""
+    source = f"{event.source.value:<11}"
+    if colour:
+        source = click.style(source, fg=COLOURS[event.source])
+    return f"t+{event.offset_s:8.1f}s  {source} {event.kind:<34} {event.actor:<10} {summary(event)}"
 
 
 @click.command()
@@ -59,14 +60,14 @@ def timeline(run_ref: str | None, root: Path | None, follow: bool, as_json: bool
     def keep(event: Event) -> bool:
         return (not sources or event.source.value in sources) and (not kinds or event.kind.startswith(kinds))
 
+    colour = sys.stdout.isatty()
     while True:
         events = store.read()
-        for event in events[shown:]:
-            if keep(event):
-                if as_json:
-                    click.echo(event.to_json())
-                else:
-                    console.print(line(event))
+        batch = [e for e in events[shown:] if keep(e)]
+        text = "\n".join(e.to_json() if as_json else line(e, colour) for e in batch)
+        if text:
+            sys.stdout.write(text + "\n")  # one write: 100,000 events render in well under a second
+            sys.stdout.flush()
         shown = len(events)
         if not follow or (events and events[-1].kind == "drill.ended"):
             return

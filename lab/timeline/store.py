@@ -6,6 +6,7 @@ A torn last line (a crash mid-write) is skipped on read; every acknowledged even
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import threading
 import time
@@ -47,10 +48,16 @@ class TimelineStore:
         return event
 
     def read(self) -> list[Event]:
+        """Every complete event, in order; a torn or foreign line is skipped."""
         try:
-            raw = self.path.read_text()
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return []
+        try:  # one parse for the whole file is several times faster than one per line
+            records = json.loads(b"[" + raw.rstrip(b"\n").replace(b"\n", b",") + b"]") if raw.strip() else []
+            return [_event(r) for r in records]
+        except (ValueError, TypeError, KeyError):
+            pass
         out = []
         for line in raw.splitlines():
             try:
@@ -58,6 +65,14 @@ class TimelineStore:
             except (ValueError, TypeError, KeyError):
                 continue
         return out
+
+
+_SOURCES = {s.value: s for s in Source}
+
+
+def _event(r: dict) -> Event:  # type: ignore[type-arg]
+    return Event(r["id"], r["wall"], r["offset_s"], _SOURCES[r["source"]], r["kind"], r["actor"], r.get("data") or {},
+                 r.get("v", 1))
 
 
 def _last_id(fd: int) -> int:
