@@ -9,13 +9,13 @@ bootstrap:
 demo: bootstrap
 	@$(VENV)/python scripts/demo.py
 
-test: bootstrap
+test:
+	@scripts/bootstrap.sh chromium
 	@$(VENV)/python -m pytest $(PYTEST_ARGS)
 
 bench:
 	@scripts/bootstrap.sh wrk
-	@$(VENV)/python benchmarks/stack_up.py
-	@$(VENV)/python benchmarks/arcade_http.py
+	@for b in benchmarks/*.py; do echo "== $$b"; $(VENV)/python $$b || exit 1; done
 
 clean:
 	-@$(VENV)/gameday down --all 2>/dev/null || true
