@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -63,6 +64,8 @@ class Match(_Model):
     def matches(self, event: Event) -> bool:
         """Whether `event` satisfies every field of this predicate."""
         data = event.data
+        if self.command is not None and not _regex(self.command).search(str(data.get("command") or "")):
+            return False
         if self.kind is not None and event.kind != self.kind:
             return False
         if self.action is not None and event.kind not in (self.action, f"action.{self.action}"):
@@ -73,11 +76,14 @@ class Match(_Model):
             return False
         if self.hypothesis is not None and arguments(event).get("hypothesis") != self.hypothesis:
             return False
-        if self.command is not None and not re.search(self.command, str(data.get("command") or "")):
-            return False
-        if self.text is not None and not re.search(self.text, str(arguments(event).get("text") or ""), re.I):
+        if self.text is not None and not _regex(self.text, re.I).search(str(arguments(event).get("text") or "")):
             return False
         return True
+
+
+@lru_cache(maxsize=256)
+def _regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
 
 
 def arguments(event: Event) -> dict[str, Any]:

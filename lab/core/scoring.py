@@ -11,10 +11,12 @@ the lab's probe only, never from what the team says. No clock, no files: same in
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from lab.core.runbook import Match, Runbook, ScoringConfig, arguments
@@ -165,35 +167,38 @@ class _Context:
     cum: list[float]  # budget burned before each sample (prefix sums)
     offsets: list[float]
     matches: dict[str, list[Event]]
+    by_kind: dict[str, list[Event]]  # known events in time order; team kinds hold team events only
+
+    def kind(self, kind: str) -> list[Event]:
+        return self.by_kind.get(kind, [])
 
     @classmethod
     def build(cls, timeline: Timeline, runbook: Runbook, scenario: Scenario, cfg: ScoringConfig) -> _Context:
-        events = sorted(timeline.events, key=lambda e: (e.offset_s, e.id))
+        events = sorted(timeline.events, key=attrgetter("id"))  # two stable sorts: time, then id within a time
+        events.sort(key=attrgetter("offset_s"))
         samples = sorted((s for s in timeline.samples if s.total > 0), key=lambda s: s.offset_s)
         widths = _widths(samples)
         cum = [0.0]
         for s, width in zip(samples, widths):
             cum.append(cum[-1] + s.failed_share * width)
-        matches, herrings, forbidden, ignored = _scan(events, runbook)
+        matches, herrings, forbidden, ignored, by_kind = _scan(events, runbook)
         step_event, violations = _resolve_steps(runbook, matches)
         evidence_ids = {s.id for s in runbook.steps if s.evidence}
         evidence_times = sorted(e.offset_s for sid in evidence_ids for e in matches.get(sid, []))
         ctx = cls(runbook, scenario, cfg, events, samples, Phases(), step_event, violations, herrings, forbidden,
-                  evidence_times, ignored, cum, [s.offset_s for s in samples], matches)
+                  evidence_times, ignored, cum, [s.offset_s for s in samples], matches, by_kind)
         ctx.phases = ctx._phases(matches)
         return ctx
 
     def _phases(self, matches: dict[str, list[Event]]) -> Phases:
-        origin = _first(self.events, lambda e: e.kind == "alert.firing") \
-            or _first(self.events, lambda e: e.kind == "fault.injected") \
-            or _first(self.events, lambda e: e.kind == "drill.started")
-        ack = _first(self.events, lambda e: e.kind == "ack" and e.source == Source.TEAM)
+        origin = next((self.kind(k)[0] for k in ("alert.firing", "fault.injected", "drill.started") if self.kind(k)), None)
+        ack = next(iter(self.kind("ack")), None)
         diag = None
         if self.runbook.diagnosis:
             evidence = sorted(e.offset_s for sid in self.runbook.diagnosis.evidence for e in matches.get(sid, []))
             tags = set(self.runbook.diagnosis.hypotheses)
-            for e in self.events:
-                if e.kind == "note" and arguments(e).get("hypothesis") in tags and evidence and evidence[0] <= e.offset_s:
+            for e in self.kind("note"):
+                if arguments(e).get("hypothesis") in tags and evidence and evidence[0] <= e.offset_s:
                     diag = e
                     break
         bad = self.scenario.success.availability_min
@@ -234,50 +239,69 @@ def _widths(samples: list[Sample]) -> list[float]:
     return widths
 
 
-def _index(predicates: list[tuple[str, Match]]) -> tuple[dict[str, list[tuple[str, Match]]], list[tuple[str, Match]]]:
-    by_kind: dict[str, list[tuple[str, Match]]] = defaultdict(list)
-    anywhere: list[tuple[str, Match]] = []
-    for name, match in predicates:
-        kinds = match.kinds()
-        if kinds is None:
-            anywhere.append((name, match))
-        else:
-            for kind in kinds:
-                by_kind[kind].append((name, match))
-    return by_kind, anywhere
+class _Table:
+    """Predicates by the event kinds they can match, so each event meets only its candidates."""
+
+    def __init__(self, predicates: list[tuple[str, Match]]):
+        self.by_kind: dict[str, list[tuple[str, Match]]] = defaultdict(list)
+        self.anywhere: list[tuple[str, Match]] = []
+        self.commands: list[tuple[str, Match]] = []  # any kind, but only events that carry a command
+        for name, match in predicates:
+            kinds = match.kinds()
+            if kinds is not None:
+                for kind in kinds:
+                    self.by_kind[kind].append((name, match))
+            elif match.command is not None:
+                self.commands.append((name, match))
+            else:
+                self.anywhere.append((name, match))
+        self.cache: dict[tuple[str, bool], list[tuple[str, Match]]] = {}
+
+    def candidates(self, event: Event) -> list[tuple[str, Match]]:
+        key = (event.kind, "command" in event.data)
+        found = self.cache.get(key)
+        if found is None:
+            found = self.by_kind.get(event.kind, []) + self.anywhere + (self.commands if key[1] else [])
+            self.cache[key] = found
+        return found
 
 
 def _scan(events: list[Event], runbook: Runbook) -> tuple[dict[str, list[Event]], list[tuple[str, Event]],
-                                                          list[tuple[str, Event]], int]:
+                                                          list[tuple[str, Event]], int, dict[str, list[Event]]]:
     """One pass: which steps, red herrings and forbidden moves each event matches."""
-    steps, _ = _index([(s.id, m) for s in runbook.steps for m in s.predicates()])
-    step_any = [(s.id, m) for s in runbook.steps for m in s.predicates() if m.kinds() is None]
-    herr, herr_any = _index([(a.id, a.match) for a in runbook.anti_patterns])
-    forb, forb_any = _index([(f.id, f.match) for f in runbook.forbidden])
+    steps = _Table([(s.id, m) for s in runbook.steps for m in s.predicates()])
+    herr = _Table([(a.id, a.match) for a in runbook.anti_patterns])
+    forb = _Table([(f.id, f.match) for f in runbook.forbidden])
     matches: dict[str, list[Event]] = defaultdict(list)
     herrings: list[tuple[str, Event]] = []
     forbidden: list[tuple[str, Event]] = []
+    by_kind: dict[str, list[Event]] = defaultdict(list)
     ignored = 0
+    team, observer = Source.TEAM, Source.OBSERVER
     for e in events:
         if e.kind not in KNOWN_KINDS and not e.kind.startswith(KNOWN_PREFIXES):
             ignored += 1
             continue
-        if e.source != Source.TEAM and e.source != Source.OBSERVER:
+        if e.source is not team and e.source is not observer:
+            if e.kind not in KNOWN_KINDS:
+                by_kind[e.kind].append(e)
             continue
+        if e.source is team:
+            by_kind[e.kind].append(e)
         seen: set[str] = set()
-        for name, m in steps.get(e.kind, []) + step_any:
+        for name, m in steps.candidates(e):
             if name not in seen and m.matches(e):
                 seen.add(name)
                 matches[name].append(e)
-        for name, m in herr.get(e.kind, []) + herr_any:
+        for name, m in herr.candidates(e):
             if m.matches(e):
                 herrings.append((name, e))
                 break
-        for name, m in forb.get(e.kind, []) + forb_any:
+        for name, m in forb.candidates(e):
             if m.matches(e):
                 forbidden.append((name, e))
                 break
-    return matches, herrings, forbidden, ignored
+    return matches, herrings, forbidden, ignored, by_kind
 
 
 def _resolve_steps(runbook: Runbook, matches: dict[str, list[Event]]) -> tuple[dict[str, Event], list[tuple[str, str, Event]]]:
@@ -371,7 +395,7 @@ def _phase_times(ctx: _Context) -> list[Point]:
 def _ids(ctx: _Context, at: float | None, kind: str) -> tuple[int, ...]:
     if at is None:
         return ()
-    found = _first(ctx.events, lambda e: e.offset_s == at and e.kind == kind)
+    found = _first(ctx.kind(kind), lambda e: e.offset_s == at)
     return (found.id,) if found else ()
 
 
@@ -476,10 +500,9 @@ def _adherence(ctx: _Context) -> list[Point]:
 def _coordination(ctx: _Context) -> list[Point]:
     comms = ctx.runbook.comms
     origin, ack = ctx.phases.origin_s, ctx.phases.ack_s
-    team = [e for e in ctx.events if e.source == Source.TEAM]
-    ic = _first(team, lambda e: e.kind == "role" and arguments(e).get("role") == "IC")
-    internal = [e for e in team if e.kind == "update" and arguments(e).get("audience") == "internal"]
-    external = [e for e in team if e.kind == "update" and arguments(e).get("audience") == "external"]
+    ic = _first(ctx.kind("role"), lambda e: arguments(e).get("role") == "IC")
+    internal = [e for e in ctx.kind("update") if arguments(e).get("audience") == "internal"]
+    external = [e for e in ctx.kind("update") if arguments(e).get("audience") == "external"]
     items = []
     if ic is None:
         items.append(Point(0, 5, "no incident commander named"))
@@ -499,7 +522,7 @@ def _coordination(ctx: _Context) -> list[Point]:
     if origin is None or not internal:
         items.append(Point(0, 3, "no update cadence"))
     else:
-        stop = end if end is not None else max(e.offset_s for e in ctx.events)
+        stop = end if end is not None else ctx.events[-1].offset_s
         times = [e.offset_s for e in internal if e.offset_s <= stop] or [internal[0].offset_s]
         gaps = [b - a for a, b in zip([origin, *times], [*times, stop])]
         worst = max(gaps)
@@ -517,15 +540,14 @@ def _coordination(ctx: _Context) -> list[Point]:
     else:
         items.append(Point(0, 2, "players were never told"))
     pattern = comms.next_update_pattern
-    said = [e for e in internal if Match(text=pattern).matches(e)]
+    said = [e for e in internal if re.search(pattern, str(arguments(e).get("text") or ""), re.I)]
     items.append(Point(2 if said else 0, 2, "updates say when the next one comes" if said
                        else "no update says when the next one comes", tuple(e.id for e in said[:1])))
     return items
 
 
 def _learning(ctx: _Context) -> list[Point]:
-    todos = [e for e in ctx.events if e.source == Source.TEAM and e.kind == "note"
-             and "TODO:" in str(arguments(e).get("text") or "")]
+    todos = [e for e in ctx.kind("note") if "TODO:" in str(arguments(e).get("text") or "")]
     diag = ctx.phases.diagnosis_s
     mitigated = [ctx.step_event[s.id] for s in ctx.runbook.steps if s.mitigation and s.id in ctx.step_event]
     return [

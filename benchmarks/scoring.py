@@ -1,0 +1,104 @@
+"""Scoring and report generation on large timelines: score() on 100,000 events (goal <= 1 s), reading a
+run directory, and writing report.md + report.html. Prints figures; not a test.
+
+    .venv/bin/python benchmarks/scoring.py [--events 100000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from lab.core.original import original_timeline
+from lab.core.scoring import Sample, Timeline, score
+from lab.core.timeline import Event, Source
+from lab.report.cli import scored, write_reports
+from lab.report.load import load_run, load_runbook, runbook_path
+from lab.runner import scenarios
+
+PROJECT = Path(__file__).resolve().parents[1]
+MOVES = [
+    ("ack", {}), ("role", {"role": "IC", "name": "ann"}), ("update", {"audience": "internal", "text": "next update in 30 min"}),
+    ("action.inspect-db", {}), ("action.check-network", {}), ("note", {"hypothesis": "network-failure", "text": "net?"}),
+    ("note", {"hypothesis": "db-connections-exhausted", "text": "leak"}), ("action.scale-web", {"workers": 4}),
+    ("action.terminate-idle-connections", {"older_than_s": 2}), ("escalate", {"team": "network"}),
+    ("note", {"text": "TODO: pooler"}), ("shell.command", {"command": "psql -c 'select 1'"}), ("chat.message", {}),
+]
+
+
+def big_timeline(n: int, seed: int = 7) -> Timeline:
+    """n events over a 2.5-hour drill: alerts, faults, team moves of every kind, unknown kinds; one sample a second."""
+    rnd = random.Random(seed)
+    events = [Event(1, 0.0, 0.0, Source.RUNNER, "drill.started", "lab", {}),
+              Event(2, 20.0, 20.0, Source.RUNNER, "fault.injected", "lab", {"step": "surge"}),
+              Event(3, 60.0, 60.0, Source.MONITOR, "alert.firing", "monitor", {"alert": "SiteAvailabilityLow"})]
+    for i in range(4, n + 1):
+        t = rnd.uniform(60, 9000)
+        kind, args = rnd.choice(MOVES)
+        source = Source.MONITOR if rnd.random() < 0.2 else Source.TEAM
+        if source == Source.MONITOR:
+            kind, args = rnd.choice([("alert.firing", {"alert": "SiteLatencyHigh"}), ("alert.resolved", {"alert": "SiteLatencyHigh"})])
+        result = {"direction": "up"} if kind == "action.scale-web" else {}
+        events.append(Event(i, t, t, source, kind, "x", {"action": kind.removeprefix("action."), "args": args,
+                                                         "result": result, "ok": True}))
+    samples = tuple(Sample(float(t), 4, 0 if 50 <= t < 4000 else 4, 0.05) for t in range(0, 9000))
+    return Timeline(tuple(events), samples)
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+    """Median wall seconds of `repeat` runs, each after a full garbage collection (as timeit would)."""
+    times, out = [], None
+    for _ in range(repeat):
+        gc.collect()
+        started = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), out
+
+
+def write_run(run_dir: Path, tl: Timeline) -> None:
+    run_dir.mkdir(parents=True)
+    (run_dir / "scenario.yaml").write_text((PROJECT / "scenarios" / "march-2023-db-overload.yaml").read_text())
+    (run_dir / "events.jsonl").write_text("".join(e.to_json() + "\n" for e in tl.events))
+    (run_dir / "sli.jsonl").write_text("".join(json.dumps({"offset_s": s.offset_s, "started": True, "probe": {
+        "total": s.total, "ok": s.ok, "p95_s": s.p95_s}}) + "\n" for s in tl.samples))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    scenario, _ = scenarios.load(PROJECT / "scenarios" / "march-2023-db-overload.yaml")
+    runbook = load_runbook(runbook_path(scenario.runbook))
+    tl = big_timeline(args.events)
+    print(f"timeline: {len(tl.events):,} events, {len(tl.samples):,} probe samples")
+    secs, card = timed(lambda: score(tl, runbook, scenario), args.repeat)
+    cpu = time.process_time()
+    score(tl, runbook, scenario)
+    cpu = time.process_time() - cpu
+    print(f"score() on {len(tl.events):,} events: {secs:.3f} s median of {args.repeat} (goal <= 1 s), "
+          f"{cpu:.3f} s CPU; total {card.total}")  # type: ignore[attr-defined]
+    secs, _ = timed(lambda: score(original_timeline(), runbook, scenario), args.repeat)
+    print(f"score() on the original March path ({len(original_timeline().events)} events): {secs * 1000:.1f} ms")
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, timeline in (("original-sized run", original_timeline()), (f"{len(tl.events):,}-event run", tl)):
+            run_dir = Path(tmp) / label.replace(" ", "-").replace(",", "")
+            write_run(run_dir, timeline)
+            load_s, run = timed(lambda: load_run(run_dir), 1)
+            score_s, (card, original) = timed(lambda: scored(run), 1)  # type: ignore[misc]
+            report_s, _ = timed(lambda: write_reports(run, card, original), 1)
+            again_s, _ = timed(lambda: write_reports(run, card, original), args.repeat)
+            size = sum((run_dir / f).stat().st_size for f in ("report.md", "report.html"))
+            print(f"{label}: load {load_s:.2f} s, score + original {score_s:.2f} s, reports {report_s:.2f} s first "
+                  f"(matplotlib import included), {again_s:.2f} s warm; {size / 1e6:.1f} MB written")
+
+
+if __name__ == "__main__":
+    main()
