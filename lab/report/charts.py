@@ -27,6 +27,16 @@ def _svg(fig: Figure) -> str:
     return text[text.index("<svg"):]
 
 
+MARKS = 60  # markers per chart; a long run keeps its first ones (the rest are in the timeline)
+
+
+def _marked(timeline: Timeline) -> list:  # type: ignore[type-arg]
+    """Faults, alerts and team moves to mark, at most MARKS of them."""
+    keep = [e for e in timeline.events
+            if e.kind in ("fault.injected", "alert.firing", "alert.resolved") or e.source == Source.TEAM]
+    return keep[:MARKS]
+
+
 def slo_chart(timeline: Timeline, card: ScoreCard, slo: float) -> str:
     """Availability and p95 latency over drill time, with markers; an SVG element."""
     fig = Figure(figsize=(10, 4.6))
@@ -40,7 +50,7 @@ def slo_chart(timeline: Timeline, card: ScoreCard, slo: float) -> str:
     bottom.plot([x for x, _ in lat], [y for _, y in lat], color="#5e3c99", lw=1.3)
     bottom.set_ylabel("p95 ms")
     bottom.set_xlabel("drill seconds")
-    for ev in timeline.events:
+    for ev in _marked(timeline):
         if ev.kind == "fault.injected":
             colour, label = "#d7301f", f"fault {ev.data.get('step', '')}"
         elif ev.kind in ("alert.firing", "alert.resolved"):
@@ -73,9 +83,7 @@ def path_chart(card: ScoreCard, timeline: Timeline, original_card: ScoreCard, or
             end = c.phases.impact_end_s if c.phases.impact_end_s is not None else max((e.offset_s for e in tl.events), default=0)
             ax.barh(row, (end - c.phases.impact_start_s) / 60, left=(c.phases.impact_start_s - origin) / 60,
                     height=0.5, color="#fcbba1", label="players affected" if row == 0 else None)
-        for ev in tl.events:
-            if ev.source != Source.TEAM:
-                continue
+        for ev in [e for e in tl.events if e.source == Source.TEAM][:MARKS]:
             colour = "#d7301f" if ev.id in herrings else "#2166ac" if ev.id in steps else "#777"
             x = (ev.offset_s - origin) / 60
             ax.plot([x], [row], marker="o", color=colour, ms=5)

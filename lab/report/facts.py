@@ -114,6 +114,15 @@ def worth_showing(event: Event) -> bool:
     return event.kind in SHOWN or event.source in (Source.TEAM, Source.OBSERVER, Source.FACILITATOR)
 
 
+LIMIT = 400  # timeline lines in a report; the rest stays in events.jsonl
+
+
+def shown(timeline: Timeline, limit: int = LIMIT) -> tuple[list[Event], int]:
+    """The events a report lists (at most `limit`), and how many more there were."""
+    events = [e for e in timeline.events if worth_showing(e)]
+    return events[:limit], max(0, len(events) - limit)
+
+
 def original_card(runbook: Runbook, scenario: Scenario) -> ScoreCard:
     """The original March 2023 path, scored by the same engine."""
     return score(original_timeline(), runbook, scenario)

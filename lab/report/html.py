@@ -34,10 +34,13 @@ def _card(card: ScoreCard) -> str:
 
 
 def _timeline(run: Run) -> str:
+    listed, more = facts.shown(run.timeline)
     rows = "".join(
         f'<tr><td>{escape(facts.clock(e.offset_s))}</td><td>{escape(e.source.value)}</td><td>{escape(facts.describe(e))}</td>'
         f'<td class="ev">#{e.id}</td></tr>'
-        for e in run.timeline.events if facts.worth_showing(e))
+        for e in listed)
+    if more:
+        rows += f'<tr><td colspan="4">... and {more} more events (see events.jsonl)</td></tr>'
     return f"<table><tr><th>drill time</th><th>source</th><th>what happened</th><th>event</th></tr>{rows}</table>"
 
 

@@ -40,10 +40,12 @@ def render(run: Run, card: ScoreCard, original: ScoreCard) -> str:
     out += ["", f"Outcome: {outcome}. Score {card.total:.1f} / 100 against par {card.par_score:g}.", ""]
 
     out += ["## Timeline", ""]
-    for e in tl.events:
-        if facts.worth_showing(e):
-            who = f" ({e.actor})" if e.source.value == "team" else ""
-            out.append(f"* {facts.clock(e.offset_s)}: {facts.describe(e)}{who}  `#{e.id}`")
+    listed, more = facts.shown(tl)
+    for e in listed:
+        who = f" ({e.actor})" if e.source.value == "team" else ""
+        out.append(f"* {facts.clock(e.offset_s)}: {facts.describe(e)}{who}  `#{e.id}`")
+    if more:
+        out.append(f"* ... and {more} more events (see events.jsonl)")
     out.append("")
 
     out += ["## Root Cause and Resolution", ""]
