@@ -120,13 +120,17 @@ def stop_tree(pid: int, sig: int = signal.SIGTERM, grace: float = 10.0) -> None:
             members[0].kill()
         except psutil.NoSuchProcess:
             pass
-    _, still = psutil.wait_procs(members, timeout=grace if members[1:] else 0.1)
-    for proc in still:
+
+    def left() -> list[psutil.Process]:  # a zombie counts as stopped: it may not be ours to reap
+        return [p for p in members if is_live(p)]
+
+    wait_until(lambda: not left(), grace if members[1:] else 0.1)
+    for proc in left():
         try:
             proc.kill()
         except psutil.NoSuchProcess:
             pass
-    psutil.wait_procs(still, timeout=5)
+    wait_until(lambda: not left(), 5)
     alive(pid)
 
 

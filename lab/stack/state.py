@@ -62,5 +62,5 @@ class StackState:
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2, sort_keys=True))
+        tmp.write_text(json.dumps(asdict(self), indent=2))  # keeps the services in start order
         os.replace(tmp, path)
