@@ -207,16 +207,17 @@ def _arcade_requests(stack) -> float:
 
 def test_traffic_surge_multiplies_what_arcade_serves(loaded_stack):
     stack = loaded_stack
-    time.sleep(2)
+    state_url = f"http://{stack.address('loadgen')}/state"
+    assert procs.wait_until(lambda: _arcade_requests(stack) > 20, 20, 0.2), urllib.request.urlopen(state_url).read()
     a0 = _arcade_requests(stack)
-    time.sleep(2)
-    base_rate = (_arcade_requests(stack) - a0) / 2
+    time.sleep(3)
+    base_rate = (_arcade_requests(stack) - a0) / 3
     fid = engine.inject(stack, "traffic_surge", {"factor": 4, "shape": "constant"})
     time.sleep(1)
     a1 = _arcade_requests(stack)
-    time.sleep(2)
-    surge_rate = (_arcade_requests(stack) - a1) / 2
-    assert surge_rate > 2.5 * base_rate, (base_rate, surge_rate)
+    time.sleep(3)
+    surge_rate = (_arcade_requests(stack) - a1) / 3
+    assert base_rate > 5 and surge_rate > 2.5 * base_rate, (base_rate, surge_rate)
     engine.revert_id(stack, fid)
     state = json.loads(urllib.request.urlopen(f"http://{stack.address('loadgen')}/state", timeout=5).read())
     assert abs(state["current_rate"] - 20) < 0.5
