@@ -49,6 +49,7 @@ def test_report_md_has_the_seed_sections_and_the_run_facts(cli, run_dir):
     assert "* An alert on database connections above 90 % of max_connections." in md
     assert "The issue was resolved by: Action terminate-idle-connections" in md
     assert "| players no longer affected | 2 min 40 s | 2 h 30 min |" in md
+    assert "* 75 min: The team increased the server capacity, which did not resolve the issue." in md
 
 
 def test_report_html_parses_and_renders_in_headless_chromium(cli, run_dir, tmp_path):
