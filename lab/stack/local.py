@@ -424,9 +424,8 @@ class LocalStack:
         )
 
     def _web_env(self, cfg: StackConfig) -> dict[str, str]:
+        """Arcade's environment (no side effects: `_spec` is also used to find readiness URLs)."""
         prom = self.run_dir / "web" / "prom"
-        shutil.rmtree(prom, ignore_errors=True)
-        prom.mkdir(parents=True)
         web = cfg.web
         return {
             "ARCADE_DSN": self.app_dsn(),
@@ -462,6 +461,9 @@ class LocalStack:
         if name == "web":
             cfg = StackConfig.model_validate(self._state.config)
             svc.workers = svc.workers or cfg.web.workers
+            prom = self.run_dir / "web" / "prom"  # metrics of a previous Arcade must not add up
+            shutil.rmtree(prom, ignore_errors=True)
+            prom.mkdir(parents=True)
         spec = self._spec(name)
         svc.pid = procs.spawn(spec.argv, self.log_path(name), env=spec.env, cwd=self.run_dir)
         svc.paused = False
