@@ -15,7 +15,7 @@ import re
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from operator import attrgetter
 from typing import Any
 
@@ -96,7 +96,6 @@ class ScoreCard:
     steps: tuple[tuple[str, int | None], ...] = ()
     herrings: tuple[tuple[str, int], ...] = ()
     ignored: int = 0
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def passed(self) -> bool:
@@ -223,9 +222,6 @@ class _Context:
         i, j = bisect_left(self.offsets, start), bisect_left(self.offsets, end)
         return self.cum[j] - self.cum[i] if j > i else 0.0
 
-    def event(self, event_id: int) -> Event:
-        return next(e for e in self.events if e.id == event_id)
-
 
 def _first(events: Iterable[Event], pred: Any) -> Event | None:
     return next((e for e in events if pred(e)), None)
@@ -279,8 +275,8 @@ def _scan(events: list[Event], runbook: Runbook) -> tuple[dict[str, list[Event]]
     ignored = 0
     team, observer = Source.TEAM, Source.OBSERVER
     for e in events:
-        if e.kind not in KNOWN_KINDS and not e.kind.startswith(KNOWN_PREFIXES):
-            ignored += 1
+        if e.source is not observer and e.kind not in KNOWN_KINDS and not e.kind.startswith(KNOWN_PREFIXES):
+            ignored += 1  # observers report what they see (db.restarted, web.scaled, ...): never ignored
             continue
         if e.source is not team and e.source is not observer:
             if e.kind not in KNOWN_KINDS:
@@ -558,8 +554,3 @@ def _learning(ctx: _Context) -> list[Point]:
         Point(2 if todos else 0, 2, f"{len(todos)} follow-up(s) noted with TODO:" if todos
               else "no TODO: follow-ups noted for the postmortem", tuple(e.id for e in todos)),
     ]
-
-
-def rating_of(card: ScoreCard) -> dict[str, str]:
-    """Each component's P/S/M/U rating by key."""
-    return {c.key: c.rating for c in card.components}

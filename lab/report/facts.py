@@ -107,6 +107,8 @@ def describe(event: Event) -> str:
         return f"Action {name}{f' ({shown})' if shown else ''}{': ' + brief if brief else ''}" + ("" if d.get("ok", True) else " - failed")
     if event.kind == "shell.command":
         return f"Ran: {d.get('command')}"
+    if event.source == Source.OBSERVER:
+        return f"Observed {event.kind}: " + ", ".join(f"{k}={v}" for k, v in d.items())[:120]
     return event.kind
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.core.runbook import Runbook, RunbookInvalid, parse_runbook
-from lab.core.scenario import Scenario, ScenarioInvalid
+from lab.core.scenario import Scenario
 from lab.core.scoring import Sample, Timeline
 from lab.errors import UsageError
 from lab.timeline.store import TimelineStore
@@ -103,12 +103,7 @@ def load_run(run_dir: Path) -> Run:
     scenario_file = run_dir / "scenario.yaml"
     if not scenario_file.is_file():
         raise UsageError(f"{display(run_dir)}: no scenario.yaml; not a drill run directory")
-    try:
-        scenario, _ = scenarios.load(scenario_file, runbooks=scenarios.runbook_names())
-    except UsageError:
-        raise
-    except ScenarioInvalid as exc:  # pragma: no cover - load() already maps these
-        raise UsageError(f"{display(scenario_file)}: {exc}") from None
+    scenario, _ = scenarios.load(scenario_file, runbooks=scenarios.runbook_names())
     runbook = load_runbook(runbook_path(scenario.runbook))
     events = tuple(TimelineStore(run_dir / "events.jsonl").read())
     return Run(run_dir, scenario, runbook, Timeline(events, read_samples(run_dir / "sli.jsonl")))

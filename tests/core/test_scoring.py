@@ -194,3 +194,10 @@ def test_the_scenarios_autopilot_reaches_par_and_its_wrong_turns_do_not():
     wrong = card(responder_path(SCENARIO.wrong_turns, 80, "restart"))
     assert autopilot.total >= SCENARIO.par_score > wrong.total + 20, (autopilot.total, wrong.total)
     assert {name for name, _ in wrong.herrings} >= {"blame-network", "page-network-team", "scale-web-up"}
+
+
+def test_observer_events_are_facts_and_a_restart_seen_by_the_observer_mitigates():
+    events = [*IDEAL[:7], ev(40, 130, "db.restarted", Source.OBSERVER, before="t0", after="t1")]
+    c = card(Timeline(tuple(events), probe(50, 140)))
+    assert c.ignored == 0
+    assert dict(c.steps)["mitigate"] == 40
