@@ -41,24 +41,19 @@ class FaultJournal:
     def append(self, op: str, fault_id: str, kind: str, params: dict[str, Any] | None = None,
                data: dict[str, Any] | None = None, run_id: str | None = None, error: str | None = None) -> None:
         """Write one line and fsync it before returning."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         record = {"t": time.time(), "op": op, "fault_id": fault_id, "kind": kind, "params": params or {},
                   "data": data or {}, "run_id": run_id}
         if error:
             record["error"] = error
-        line = (json.dumps(record, sort_keys=True) + "\n").encode()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        self._write([record])
 
     def extend(self, records: list[dict[str, Any]]) -> None:
         """Append ready-made records (a copy of another journal's lines) with one fsync."""
-        if not records:
-            return
+        if records:
+            self._write(records)
+
+    def _write(self, records: list[dict[str, Any]]) -> None:
+        """Append whole lines under an exclusive lock, fsynced before returning."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = "".join(json.dumps(r, sort_keys=True) + "\n" for r in records).encode()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import json
 import os
 import signal
 import time
@@ -159,14 +158,12 @@ def _print_timeline(run_dir: Path) -> None:
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait for the drill to stop.")
 def halt(name: str, root: Path | None, timeout: float) -> None:
     """Stop the drill running on a stack: every active fault is reverted."""
+    from lab.timeline.recorder import drill_marker
+
     stack = _stack(name, root)
     marker = stack.run_dir / "drill.json"
-    try:
-        info = json.loads(marker.read_text())
-    except (OSError, ValueError):
-        info = None
-    if not info or not procs.alive(int(info["pid"])):
-        marker.unlink(missing_ok=True)
+    info = drill_marker(stack)
+    if not info:
         if stack.is_up():
             from lab.faults import engine
 

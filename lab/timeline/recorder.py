@@ -32,14 +32,23 @@ class ActiveDrill:
         return round((time.time() - self.started_wall) * self.speed, 3)
 
 
-def active_drill(stack: LocalStack) -> ActiveDrill:
-    """The drill running on `stack`, or UsageError saying how to start one."""
+def drill_marker(stack: LocalStack) -> dict[str, Any] | None:
+    """What `<stack run dir>/drill.json` says, if a live drill wrote it (a stale one is removed)."""
     marker = stack.run_dir / "drill.json"
     try:
         info = json.loads(marker.read_text())
     except (OSError, ValueError):
-        info = None
-    if not info or not procs.alive(int(info["pid"])):
+        return None
+    if not procs.alive(int(info["pid"])):
+        marker.unlink(missing_ok=True)
+        return None
+    return info  # type: ignore[no-any-return]
+
+
+def active_drill(stack: LocalStack) -> ActiveDrill:
+    """The drill running on `stack`, or UsageError saying how to start one."""
+    info = drill_marker(stack)
+    if not info:
         raise UsageError(
             f"no drill is running on stack '{stack.name}'; start one with `gameday drill SCENARIO --name {stack.name}`"
         )
