@@ -274,8 +274,12 @@ def _scan(events: list[Event], runbook: Runbook) -> tuple[dict[str, list[Event]]
     by_kind: dict[str, list[Event]] = defaultdict(list)
     ignored = 0
     team, observer = Source.TEAM, Source.OBSERVER
+    known_kinds: dict[str, bool] = {}
     for e in events:
-        if e.source is not observer and e.kind not in KNOWN_KINDS and not e.kind.startswith(KNOWN_PREFIXES):
+        known = known_kinds.get(e.kind)
+        if known is None:
+            known = known_kinds[e.kind] = e.kind in KNOWN_KINDS or e.kind.startswith(KNOWN_PREFIXES)
+        if not known and e.source is not observer:
             ignored += 1  # observers report what they see (db.restarted, web.scaled, ...): never ignored
             continue
         if e.source is not team and e.source is not observer:

@@ -58,7 +58,7 @@ HERRINGS = [act(20, 72, "note", {"hypothesis": "network-failure", "text": "netwo
             act(21, 74, "escalate", {"team": "network"}),
             act(22, 85, "scale-web", {"workers": 4}, {"before": 2, "after": 4, "direction": "up"})]
 HERRING_TL = Timeline(tuple(IDEAL + HERRINGS), probe(50, 140))
-UNKNOWN_TL = Timeline(tuple(IDEAL + [ev(30, 95, "chat.message", text="hi"), ev(31, 96, "mystery", Source.OBSERVER)]),
+UNKNOWN_TL = Timeline(tuple(IDEAL + [ev(30, 95, "chat.message", text="hi"), ev(31, 96, "mystery", Source.RUNNER)]),
                       probe(50, 140))
 
 
