@@ -132,3 +132,14 @@ def test_the_autopilot_follows_the_runbook_and_the_site_heals(march, stack):
     assert (result.run_dir / "scenario.yaml").read_text() == text
     assert (result.run_dir / "faults.jsonl").exists()
     assert not engine.journal_for(stack).active()
+
+
+def test_restarting_the_database_also_restores_service(march, stack):
+    """What the original team did, two hours in: it works, because the leak does not come back."""
+    scenario, text = march
+    restart = [ResponderStep(action="restart", args={"service": "db"}, after="alert:SiteAvailabilityLow", at_s=20)]
+    drill, watch, result = run_drill(scenario.model_copy(update={"autopilot": restart}), text, stack, "autopilot")
+    assert result.outcome == "recovered", result
+    restarted = event_time(drill, "action.restart")
+    assert watch.availability(result.drill_seconds - 25, result.drill_seconds + 1) > 0.9
+    assert result.drill_seconds > restarted
