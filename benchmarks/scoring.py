@@ -33,13 +33,13 @@ MOVES = [
 
 
 def big_timeline(n: int, seed: int = 7) -> Timeline:
-    """n events over a 2.5-hour drill: alerts, faults, team moves of every kind, unknown kinds; one sample a second."""
+    """n events (ids in time order) over a 2.5-hour drill: alerts, faults, team moves of every kind, unknown kinds; one sample a second."""
     rnd = random.Random(seed)
     events = [Event(1, 0.0, 0.0, Source.RUNNER, "drill.started", "lab", {}),
               Event(2, 20.0, 20.0, Source.RUNNER, "fault.injected", "lab", {"step": "surge"}),
               Event(3, 60.0, 60.0, Source.MONITOR, "alert.firing", "monitor", {"alert": "SiteAvailabilityLow"})]
-    for i in range(4, n + 1):
-        t = rnd.uniform(60, 9000)
+    times = sorted(rnd.uniform(60, 9000) for _ in range(4, n + 1))  # appended in time order, as a drill writes
+    for i, t in enumerate(times, start=4):
         kind, args = rnd.choice(MOVES)
         source = Source.MONITOR if rnd.random() < 0.2 else Source.TEAM
         if source == Source.MONITOR:
