@@ -12,7 +12,6 @@ from lab.core.scoring import ScoreCard, score as score_run
 from lab.report import facts
 from lab.report.card import card_text
 from lab.report.load import Run, display, load_run, resolve_run
-from lab.stack.cli import stack_options
 from lab.stack.state import default_root
 
 
@@ -38,14 +37,16 @@ def write_reports(run: Run, card: ScoreCard, original: ScoreCard, out: Path | No
 
 
 def run_option(fn):  # type: ignore[no-untyped-def]
+    """RUN, and --root like the stack commands' (envvar GAMEDAY_ROOT)."""
+    fn = click.option("--root", type=click.Path(file_okay=False, path_type=Path), envvar="GAMEDAY_ROOT", default=None,
+                      help="Run root holding runs/ [default: .gameday, or $GAMEDAY_ROOT].")(fn)
     return click.argument("run_ref", metavar="[RUN]", required=False)(fn)
 
 
 @click.command()
 @run_option
 @click.option("--json", "as_json", is_flag=True, help="Print the score card as JSON.")
-@stack_options
-def score(run_ref: str | None, as_json: bool, name: str, root: Path | None) -> None:
+def score(run_ref: str | None, as_json: bool, root: Path | None) -> None:
     """Score a drill against its runbook (RUN: a run id, a run directory; default: the latest run)."""
     run = load_run(resolve_run(run_ref, _root(root)))
     card, original = scored(run)
@@ -59,8 +60,7 @@ def score(run_ref: str | None, as_json: bool, name: str, root: Path | None) -> N
 @click.command()
 @run_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Directory for the reports [default: the run's].")
-@stack_options
-def report(run_ref: str | None, out: Path | None, name: str, root: Path | None) -> None:
+def report(run_ref: str | None, out: Path | None, root: Path | None) -> None:
     """Write report.md (postmortem draft) and report.html (charts, score card, the original beside it)."""
     started = time.monotonic()
     run = load_run(resolve_run(run_ref, _root(root)))
