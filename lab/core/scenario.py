@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lab.core.errors import did_you_mean, first_error
+from lab.core.runbook import ScoringConfig
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
@@ -154,6 +155,7 @@ class Scenario(_Model):
     alerts: Alerts = Alerts()
     runbook: str
     par_score: float = Field(70.0, ge=0, le=100)
+    scoring: ScoringConfig | None = Field(None, description="weights and par times; default: the runbook's")
     autopilot: list[ResponderStep] = Field(min_length=1)
     wrong_turns: list[ResponderStep] = Field(default_factory=list)
 

@@ -201,3 +201,15 @@ def test_observer_events_are_facts_and_a_restart_seen_by_the_observer_mitigates(
     c = card(Timeline(tuple(events), probe(50, 140)))
     assert c.ignored == 0
     assert dict(c.steps)["mitigate"] == 40
+
+
+def test_a_scenario_can_override_the_weights():
+    from lab.core.runbook import ScoringConfig, Weights
+
+    heavy_comms = SCENARIO.model_copy(update={"scoring": ScoringConfig(weights=Weights(
+        impact=0, phase_times=0, diagnosis=0, adherence=0, coordination=100, learning=0))})
+    default = score(IDEAL_TL, RUNBOOK, SCENARIO)
+    custom = score(IDEAL_TL, RUNBOOK, heavy_comms)
+    assert custom.component("coordination").weight == 100
+    assert custom.component("impact").weight == 0 and custom.component("impact").points == 0
+    assert custom.total != default.total
