@@ -58,12 +58,11 @@ def toxi(api: Api, proxy_server: ProxyProcess):
 
 @pytest.fixture(scope="session")
 def pg_cluster():
-    """A throwaway PostgreSQL cluster with pgbench tables (skipped where PostgreSQL is absent)."""
+    """A throwaway PostgreSQL cluster with pgbench tables (`make test` installs the server)."""
     import pg_helpers
     from proxy_helpers import free_port
 
-    if not pg_helpers.available():
-        pytest.skip("PostgreSQL 15 server binaries or pgbench are not installed")
+    assert pg_helpers.available(), "PostgreSQL server binaries and pgbench are needed: `make test` installs them"
     cluster = pg_helpers.start_cluster(free_port())
     try:
         yield cluster
