@@ -14,7 +14,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-PG_BIN = "/usr/lib/postgresql/15/bin"
+from lab.errors import MissingDependencyError
+from lab.stack.pgbin import find_pg_bin
+
+try:  # the same discovery the lab uses (LAB_PG_BIN, pg_config, Debian's versioned dirs, PATH)
+    PG_BIN = str(find_pg_bin().bindir)
+except MissingDependencyError:
+    PG_BIN = "/nonexistent"
 
 
 def _as_postgres() -> dict:
@@ -46,7 +52,7 @@ class Cluster:
 
 
 def available() -> bool:
-    return os.path.exists(f"{PG_BIN}/initdb") and shutil.which("pgbench") is not None
+    return os.path.exists(f"{PG_BIN}/initdb") and os.path.exists(f"{PG_BIN}/pgbench")
 
 
 def start_cluster(port: int, scale: int = 1) -> Cluster:
