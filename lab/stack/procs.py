@@ -80,12 +80,27 @@ def is_live(proc: psutil.Process) -> bool:
 
 
 def signal_tree(pid: int, sig: int) -> None:
-    """Send `sig` to `pid` first (so it forks no new children meanwhile), then to its descendants."""
-    for proc in tree(pid):
+    """Send `sig` to `pid` first (a stopped parent forks no new children), then to its
+    descendants, looking again for any it forked while we were listing them."""
+    try:
+        root = psutil.Process(pid)
+        root.send_signal(sig)
+    except psutil.NoSuchProcess:
+        return
+    seen = {pid}
+    for _ in range(3):
         try:
-            proc.send_signal(sig)
+            fresh = [p for p in root.children(recursive=True) if p.pid not in seen and is_live(p)]
         except psutil.NoSuchProcess:
-            pass
+            return
+        if not fresh:
+            return
+        for proc in fresh:
+            seen.add(proc.pid)
+            try:
+                proc.send_signal(sig)
+            except psutil.NoSuchProcess:
+                pass
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.02) -> bool:
