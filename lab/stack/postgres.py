@@ -39,6 +39,7 @@ APP_DB = "arcade"
 TEMPLATE_FORMAT = "2"
 SOCKET_PATH_MAX = 100
 SYSTEM_BASE = Path("/var/lib/gameday-lab")
+OWNER_FILE = ".gameday-owner"  # in a relocated cluster's home: the run dir link that points at it
 
 HBA = """\
 # gameday-lab: the admin connects through the private unix socket; Arcade over TCP with a password.
@@ -246,10 +247,28 @@ def cluster_home(run_dir: Path) -> Path:
     if reachable(run_dir):
         return link
     digest = hashlib.sha1(str(run_dir.resolve()).encode()).hexdigest()[:16]
-    home = _system_dir("clusters") / digest
+    clusters = _system_dir("clusters")
+    _collect_orphans(clusters)
+    home = clusters / digest
     home.mkdir(exist_ok=True)
+    (home / OWNER_FILE).write_text(str(link.absolute()))
     link.symlink_to(home)
     return home
+
+
+def _collect_orphans(clusters: Path, min_age_s: float = 3600) -> None:
+    """Delete relocated clusters whose run dir is gone (a temporary run root removed without
+    `down --purge`): their owner link no longer points at them. Young ones are left alone."""
+    now = time.time()
+    for home in clusters.iterdir():
+        try:
+            if now - home.stat().st_mtime < min_age_s:
+                continue
+            owner = Path((home / OWNER_FILE).read_text())
+        except OSError:
+            continue
+        if not (owner.is_symlink() and owner.resolve() == home.resolve()):
+            shutil.rmtree(home, ignore_errors=True)
 
 
 def remove_cluster_home(run_dir: Path) -> None:
