@@ -75,3 +75,21 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
+
+
+def yaml_mapping(text: str, expected: str) -> dict[str, Any]:
+    """Parse YAML text that must be a mapping; ValueError 'not valid YAML at line N' or
+    'expected <expected>, got <type>' otherwise (empty text is an empty mapping)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ValueError(f"not valid YAML{where}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError(f"expected {expected}, got {type(data).__name__}")
+    return data

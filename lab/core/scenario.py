@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from lab.core.errors import did_you_mean, first_error
+from lab.core.errors import did_you_mean, first_error, yaml_mapping
 from lab.core.runbook import ScoringConfig
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -186,13 +185,9 @@ def parse_scenario(
 ) -> Scenario:
     """Parse and fully validate a scenario's YAML text; raise ScenarioInvalid naming the field."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ScenarioInvalid(f"not valid YAML{where}") from None
-    if not isinstance(data, dict):
-        raise ScenarioInvalid("expected a mapping with id, title, story, faults, runbook, autopilot, ...")
+        data = yaml_mapping(text, "a mapping with id, title, story, faults, runbook, autopilot, ...")
+    except ValueError as exc:
+        raise ScenarioInvalid(str(exc)) from None
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:

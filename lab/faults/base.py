@@ -13,8 +13,6 @@ Toxiproxy HTTP API, and to the load generator only through its control interface
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from lab.errors import LabError
+from lab.monitor.load import LoadControl
 from lab.stack.local import LocalStack
 
 
@@ -67,13 +66,18 @@ class FaultContext:
         client.update_api_consumer(host, int(port))
         return client
 
-    def loadgen(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Call the load generator's control interface."""
-        url = f"http://{self.stack.address('loadgen')}{path}"
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=5) as resp:
-            return json.loads(resp.read() or b"{}")  # type: ignore[no-any-return]
+    def loadgen(self) -> LoadControl:
+        """The load generator's control interface."""
+        return LoadControl(self.stack.address("loadgen"), timeout=5.0)
+
+
+def nothing_to_undo(_ctx: FaultContext, _params: Any, _data: dict[str, Any]) -> None:
+    """The revert of a one-shot fault (a restart, a kill): what happened cannot be taken back."""
+
+
+def never_present(_ctx: FaultContext, _params: Any, _data: dict[str, Any]) -> bool:
+    """A one-shot fault leaves no cause behind."""
+    return False
 
 
 Inject = Callable[[FaultContext, Any], dict[str, Any]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.faults.base import Fault, FaultContext, Symptom
+from lab.faults.base import Fault, FaultContext, never_present, nothing_to_undo, Symptom
 from lab.faults.db_stop import NoParams
 
 
@@ -13,21 +13,13 @@ def inject(ctx: FaultContext, p: NoParams) -> dict[str, Any]:
     return {}
 
 
-def revert(ctx: FaultContext, p: NoParams, data: dict[str, Any]) -> None:
-    """A restart is a one-shot event: nothing to undo."""
-
-
-def cause_present(ctx: FaultContext, p: NoParams, data: dict[str, Any]) -> bool:
-    return False
-
-
 FAULT = Fault(
     name="db_restart",
     summary="restart PostgreSQL (drops every connection once)",
     params=NoParams,
     inject=inject,
-    revert=revert,
-    cause_present=cause_present,
+    revert=nothing_to_undo,
+    cause_present=never_present,
     symptom=Symptom("a short burst of db_unavailable errors while the server restarts"),
     instant=True,
 )

@@ -17,31 +17,33 @@ class SurgeParams(Params):
 
 
 def snapshot(ctx: FaultContext, p: SurgeParams) -> dict[str, Any]:
-    return {"baseline": float(ctx.loadgen("GET", "/state").get("current_rate", 0.0))}
+    return {"baseline": ctx.loadgen().state().current_rate}
 
 
 def inject(ctx: FaultContext, p: SurgeParams) -> dict[str, Any]:
     baseline = snapshot(ctx, p)["baseline"]
     target = max(baseline, 1.0) * p.factor
-    body: dict[str, Any] = {
-        "constant": {"rate": target},
-        "ramp": {"shape": "ramp", "rate": baseline, "to": target, "over": max(p.ramp_s, 0.001)},
-        "step": {"shape": "step", "rate": baseline, "to": target, "at": p.ramp_s},
-        "spike": {"shape": "spike", "rate": baseline, "to": target, "at": 0, "duration": p.spike_s},
-    }[p.shape]
-    ctx.loadgen("POST", "/rate", body)
+    control = ctx.loadgen()
+    if p.shape == "constant":
+        control.set(target)
+    elif p.shape == "ramp":
+        control.set(baseline, "ramp", to=target, over=max(p.ramp_s, 0.001))
+    elif p.shape == "step":
+        control.set(baseline, "step", to=target, at=p.ramp_s)
+    else:
+        control.set(baseline, "spike", to=target, at=0, duration=p.spike_s)
     return {"target": target}
 
 
 def revert(ctx: FaultContext, p: SurgeParams, data: dict[str, Any]) -> None:
     baseline = data.get("baseline", ctx.stack.settings().loadgen.rate)
-    ctx.loadgen("POST", "/rate", {"rate": float(baseline)})
+    ctx.loadgen().set(float(baseline))
 
 
 def cause_present(ctx: FaultContext, p: SurgeParams, data: dict[str, Any]) -> bool:
-    state = ctx.loadgen("GET", "/state")
+    state = ctx.loadgen().state()
     baseline = float(data.get("baseline", 0.0))
-    return max(float(state.get("current_rate", 0.0)), float(state.get("to") or 0.0)) > baseline * 1.05 + 0.01
+    return max(state.current_rate, state.params.get("to", 0.0)) > baseline * 1.05 + 0.01
 
 
 FAULT = Fault(

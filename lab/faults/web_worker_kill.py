@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from lab.faults.base import Fault, FaultContext, Params, Symptom
+from lab.faults.base import Fault, FaultContext, never_present, nothing_to_undo, Params, Symptom
 
 
 class KillParams(Params):
@@ -26,21 +26,13 @@ def inject(ctx: FaultContext, p: KillParams) -> dict[str, Any]:
     return {"killed": killed}
 
 
-def revert(ctx: FaultContext, p: KillParams, data: dict[str, Any]) -> None:
-    """gunicorn replaces killed workers by itself: nothing to undo."""
-
-
-def cause_present(ctx: FaultContext, p: KillParams, data: dict[str, Any]) -> bool:
-    return False
-
-
 FAULT = Fault(
     name="web_worker_kill",
     summary="SIGKILL N Arcade worker processes (in-flight requests fail)",
     params=KillParams,
     inject=inject,
-    revert=revert,
-    cause_present=cause_present,
+    revert=nothing_to_undo,
+    cause_present=never_present,
     symptom=Symptom("in-flight requests on the killed workers fail"),
     instant=True,
 )

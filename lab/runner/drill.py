@@ -30,9 +30,9 @@ from lab.core.schedule import due, scale_durations
 from lab.core.timeline import Event, Source
 from lab.errors import LabError, UsageError
 from lab.faults import engine
-from lab.faults.base import FaultContext
 from lab.faults.journal import FaultJournal
 from lab.monitor.events import AlertEvent, JsonlLog
+from lab.monitor.load import LoadControl
 from lab.monitor.monitor import Monitor, MonitorConfig, MonitorThread, Tick, pg_target_of, tick_record
 from lab.monitor.probe import ProbeConfig
 from lab.monitor.rules import default_rules
@@ -199,7 +199,7 @@ class Drill:
 
     def _set_baseline(self) -> None:
         if "loadgen" in self.stack.services:
-            FaultContext(self.stack, "baseline").loadgen("POST", "/rate", {"rate": self.scenario.traffic.baseline_rps})
+            LoadControl(self.stack.address("loadgen")).set(self.scenario.traffic.baseline_rps)
 
     def window(self, real_seconds: float) -> tuple[float | None, float | None]:
         """(availability, p95 ms) of the probe over the last `real_seconds` whole seconds."""

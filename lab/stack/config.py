@@ -14,7 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lab.core.errors import first_error
+from lab.core.errors import first_error, yaml_mapping
 from lab.errors import ConfigError
 
 
@@ -97,23 +97,10 @@ def load_config(path: str | Path | None = None, overrides: tuple[str, ...] | lis
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
         try:
-            loaded = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (line {mark.line + 1})" if mark is not None else ""
-            raise ConfigError(f"{path}: not valid YAML{where}") from None
-        if loaded is None:
-            loaded = {}
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{path}: expected a mapping of sections (db, web, proxy), got {type(loaded).__name__}")
-        data = loaded
-        _validate(data, origin)
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set {item}: expected KEY=VALUE, e.g. --set web.access_mode=per-request")
-        _assign(data, key.strip(), yaml.safe_load(raw) if raw.strip() else raw, f"--set {item}")
-    return _validate(data, origin if not overrides else f"{origin} + --set")
+            data = yaml_mapping(text, "a mapping of sections (db, web, proxy, loadgen)")
+        except ValueError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    return apply_overrides(_validate(data, origin), list(overrides))
 
 
 def apply_overrides(config: StackConfig, overrides: list[str], origin: str = "--set") -> StackConfig:
@@ -121,8 +108,8 @@ def apply_overrides(config: StackConfig, overrides: list[str], origin: str = "--
     data = config.model_dump()
     for item in overrides:
         key, sep, raw = item.partition("=")
-        if not sep:
-            raise ConfigError(f"{origin} {item}: expected KEY=VALUE")
+        if not sep or not key.strip():
+            raise ConfigError(f"{origin} {item}: expected KEY=VALUE, e.g. --set web.access_mode=per-request")
         _assign(data, key.strip(), yaml.safe_load(raw) if raw.strip() else raw, f"{origin} {item}")
     return _validate(data, origin)
 
