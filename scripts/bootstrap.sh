@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bootstraps what `make demo`, `make test` and `make bench` need on a fresh Debian/Ubuntu machine:
 # a virtualenv with the project installed (editable, with the dev extra) and the PostgreSQL
-# server binaries from the OS packages. Extra OS packages can be named as arguments (e.g. wrk).
+# server and PgBouncer binaries from the OS packages. Extra OS packages can be named as arguments (e.g. wrk).
 # Idempotent and quick when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +42,11 @@ if ! have_pg_server; then
   apt_install postgresql postgresql-contrib
   # Debian's package starts a system cluster on 5432; the lab runs its own clusters and
   # leaves that one alone.
+fi
+
+# 1b. PgBouncer, which `enable-pooler` and pooled scenarios put between Arcade and PostgreSQL.
+if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
+  apt_install pgbouncer
 fi
 
 # 2. Extra OS packages asked for by the caller (benchmarks want wrk).

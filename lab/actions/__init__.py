@@ -5,6 +5,7 @@ from __future__ import annotations
 from lab.actions import (
     check_network,
     comms,
+    enable_pooler,
     inspect_db,
     inspect_web,
     kill_query,
@@ -38,5 +39,6 @@ ACTIONS: dict[str, Action] = {
         kill_query.ACTION,
         shed_load.ACTION,
         rollback_deploy.ACTION,
+        enable_pooler.ACTION,
     )
 }

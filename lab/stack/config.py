@@ -63,6 +63,16 @@ class LoadgenConfig(_Section):
     rate: float = Field(0.0, ge=0, le=100_000, description="baseline requests per second")
 
 
+class PoolerConfig(_Section):
+    """PgBouncer between Arcade and PostgreSQL (off until a scenario or `enable-pooler` turns it on)."""
+
+    enabled: bool = False
+    port: int = Field(0, ge=0, le=65535)
+    pool_mode: Literal["session", "transaction"] = "transaction"
+    pool_size: int = Field(20, ge=1, le=1000, description="server connections PgBouncer keeps per database and user")
+    max_client_conn: int = Field(1000, ge=10, le=100_000, description="client connections PgBouncer accepts")
+
+
 class StackConfig(_Section):
     """Everything `gameday up` needs to know about one embedded stack."""
 
@@ -70,6 +80,7 @@ class StackConfig(_Section):
     web: WebConfig = WebConfig()
     proxy: ProxyConfig = ProxyConfig()
     loadgen: LoadgenConfig = LoadgenConfig()
+    pooler: PoolerConfig = PoolerConfig()
 
     def ports(self) -> dict[str, int]:
         """Every port setting by dotted key (0 means: pick a free one)."""
@@ -79,6 +90,7 @@ class StackConfig(_Section):
             "proxy.api_port": self.proxy.api_port,
             "proxy.listen_port": self.proxy.listen_port,
             "loadgen.control_port": self.loadgen.control_port,
+            "pooler.port": self.pooler.port,
         }
 
     def explicit_ports(self) -> dict[str, int]:
@@ -97,7 +109,7 @@ def load_config(path: str | Path | None = None, overrides: tuple[str, ...] | lis
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
         try:
-            data = yaml_mapping(text, "a mapping of sections (db, web, proxy, loadgen)")
+            data = yaml_mapping(text, "a mapping of sections (db, web, proxy, loadgen, pooler)")
         except ValueError as exc:
             raise ConfigError(f"{path}: {exc}") from None
     return apply_overrides(_validate(data, origin), list(overrides))

@@ -6,12 +6,14 @@ processes under a run dir.
       pg/               the stack's own cluster (a copy of the cached template) and secrets
       logs/<service>.log
       proxy.json        the proxies the fault proxy creates at start (Toxiproxy populate format)
+      pg/pgbouncer/     PgBouncer's config, when the pooler is on
       web/prom/         prometheus-client multiprocess files
 
-    up:    check name, binaries, ports -> db -> [proxy] -> web -> [loadgen] -> all healthy
+    up:    check name, binaries, ports -> db -> [pooler] -> [proxy] -> web -> [loadgen] -> all healthy
     down:  the reverse; nothing left running, idempotent
 
-    Arcade ──TCP──▶ proxy `postgres` (when enabled) ──TCP──▶ PostgreSQL ◀──unix socket── admin SQL
+    Arcade ──TCP──▶ proxy `postgres` (when enabled) ──TCP──▶ [PgBouncer] ──TCP──▶ PostgreSQL
+                                                               admin SQL ──unix socket──▶ PostgreSQL
 
 Every start is undone on every failure path: a failed `up` stops what it started.
 """
@@ -24,6 +26,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sys
 import time
 import urllib.error
@@ -36,13 +39,13 @@ from typing import Any
 import psycopg2
 
 from lab.errors import PortInUseError, StackError, StackExistsError, StackNotFoundError, StartupTimeout, UsageError
-from lab.stack import postgres, procs
+from lab.stack import pooler, postgres, procs
 from lab.stack.base import ServiceStatus, StackStatus
 from lab.stack.config import StackConfig, apply_overrides
 from lab.stack.pgbin import find_pg_bin
 from lab.stack.state import ServiceState, StackState, check_name, default_root
 
-ALL_SERVICES = ("db", "proxy", "web", "loadgen")  # start order; stop order is the reverse
+ALL_SERVICES = ("db", "pooler", "proxy", "web", "loadgen")  # start order; stop order is the reverse
 PROXY_NAME = "postgres"  # the Toxiproxy proxy between Arcade and PostgreSQL
 Progress = Callable[[str], None]
 
@@ -53,12 +56,19 @@ class ProcessSpec:
 
     argv: list[str]
     env: dict[str, str]
-    ready_url: str
+    ready_url: str  # http://... answers 200, or tcp://host:port accepts a connection
     stop_signal: int = signal.SIGTERM
+    user: str | None = None
 
 
 def enabled_services(config: StackConfig) -> tuple[str, ...]:
-    on = {"db": True, "proxy": config.proxy.enabled, "web": True, "loadgen": config.loadgen.enabled}
+    on = {
+        "db": True,
+        "pooler": config.pooler.enabled,
+        "proxy": config.proxy.enabled,
+        "web": True,
+        "loadgen": config.loadgen.enabled,
+    }
     return tuple(name for name in ALL_SERVICES if on[name])
 
 
@@ -123,7 +133,7 @@ class LocalStack:
             try:
                 # The proxy and the load generator need nobody to be up yet: start them first,
                 # so their interpreters boot while PostgreSQL and Arcade start.
-                early = [n for n in services if n in ("proxy", "loadgen")]
+                early = [n for n in services if n in ("pooler", "proxy", "loadgen")]
                 for name in early:
                     self._launch(name)
                 progress("starting PostgreSQL ...")
@@ -281,6 +291,8 @@ class LocalStack:
         }
         if "proxy" in svc:
             urls["toxiproxy"] = f"http://127.0.0.1:{svc['proxy'].port}"
+        if "pooler" in svc:
+            urls["pgbouncer"] = f"postgresql://{postgres.APP_ROLE}@127.0.0.1:{svc['pooler'].port}/{postgres.APP_DB}"
         if "loadgen" in svc:
             urls["loadgen"] = f"http://127.0.0.1:{svc['loadgen'].port}"
         return urls
@@ -355,6 +367,7 @@ class LocalStack:
             "proxy.listen": "proxy.listen_port",
             "web": "web.port",
             "loadgen": "loadgen.control_port",
+            "pooler": "pooler.port",
         }
         settings = self.config.ports()
         taken = set(pinned.values())
@@ -382,6 +395,14 @@ class LocalStack:
                 ready_url=f"http://127.0.0.1:{svc.port}/proxies/{PROXY_NAME}",
                 stop_signal=signal.SIGTERM,
             )
+        if name == "pooler":
+            account = procs.service_user()
+            return ProcessSpec(
+                argv=[pooler.find_pgbouncer(), str(self._pooler_dir() / "pgbouncer.ini")],
+                env=base_env,
+                ready_url=f"tcp://127.0.0.1:{svc.port}",
+                user=account.pw_name if account else None,
+            )
         if name == "web":
             return ProcessSpec(
                 argv=[
@@ -408,10 +429,93 @@ class LocalStack:
         raise UsageError(f"unknown service '{name}'")
 
     def db_endpoint(self) -> int:
-        """The port Arcade connects to: the proxy's listen port when the proxy slot is on."""
+        """The port Arcade connects to: the proxy's listen port when the proxy slot is on, else
+        PgBouncer's when the pooler is on, else PostgreSQL's."""
         assert self._state is not None
         proxy = self._state.services.get("proxy")
-        return int(proxy.extra["listen_port"]) if proxy else self._state.services["db"].port
+        return int(proxy.extra["listen_port"]) if proxy else self._upstream_port()
+
+    def _upstream_port(self) -> int:
+        """What sits right behind the proxy slot: PgBouncer when the pooler is on, else PostgreSQL."""
+        assert self._state is not None
+        svc = self._state.services
+        return (svc["pooler"] if "pooler" in svc else svc["db"]).port
+
+    def _pooler_dir(self) -> Path:
+        return postgres.cluster_home(self.run_dir) / "pgbouncer"
+
+    def _write_pooler_config(self) -> None:
+        """pgbouncer.ini and its auth file, readable by the server account only."""
+        assert self._state is not None
+        cfg = StackConfig.model_validate(self._state.config)
+        creds = postgres.Secrets.load(self.run_dir / "pg" / "secrets.json")
+        home = self._pooler_dir()
+        home.mkdir(mode=0o700, exist_ok=True)
+        auth = home / "userlist.txt"
+        auth.write_text(pooler.render_userlist(postgres.APP_ROLE, creds.app_password))
+        (home / "pgbouncer.ini").write_text(pooler.render_ini(
+            cfg.pooler,
+            listen_port=self._state.services["pooler"].port,
+            db_port=self._state.services["db"].port,
+            dbname=postgres.APP_DB,
+            user=postgres.APP_ROLE,
+            auth_file=auth,
+            statement_timeout_ms=cfg.web.statement_timeout_ms,
+            query_wait_timeout_s=int(cfg.web.request_timeout_s),
+        ))
+        account = procs.service_user()
+        for path in (home, auth, home / "pgbouncer.ini"):
+            path.chmod(0o700 if path.is_dir() else 0o600)
+            if account is not None:
+                os.chown(path, account.pw_uid, account.pw_gid)
+
+    def enable_pooler(self, progress: Progress = lambda _msg: None) -> dict[str, Any]:
+        """Put PgBouncer between Arcade and PostgreSQL on the running stack.
+
+        With the proxy slot on, the proxy's upstream moves to PgBouncer (like Toxiproxy, the
+        update drops the proxy's open connections, so every new one is pooled); without it,
+        Arcade restarts with PgBouncer's address."""
+        state = self._require_up()
+        cfg = StackConfig.model_validate(state.config)
+        summary = {"pool_mode": cfg.pooler.pool_mode, "pool_size": cfg.pooler.pool_size}
+        if "pooler" in state.services and procs.alive(state.services["pooler"].pid):
+            return {**summary, "port": state.services["pooler"].port, "already_enabled": True}
+        pooler.find_pgbouncer()  # fail before changing anything
+        with self._lock():
+            port = cfg.pooler.port or procs.free_port()
+            if cfg.pooler.port and procs.port_in_use(port):
+                raise PortInUseError(f"pooler.port: port {port} on 127.0.0.1 is already in use; set it to 0")
+            state.config = cfg.model_copy(update={"pooler": cfg.pooler.model_copy(update={"enabled": True})}).model_dump()
+            order = [n for n in ALL_SERVICES if n in state.services or n == "pooler"]
+            previous = dict(state.services)
+            state.services = {n: previous.get(n) or ServiceState(port=port) for n in order}
+            self._save()
+            try:
+                progress("starting PgBouncer ...")
+                self._start("pooler")
+            except BaseException:
+                self._stop("pooler")
+                state.services = previous
+                state.config = cfg.model_dump()
+                self._save()
+                raise
+            if "proxy" in state.services:
+                self._write_proxy_config()
+                proxy = state.services["proxy"]
+                body = json.dumps({"upstream": f"127.0.0.1:{port}"}).encode()
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{proxy.port}/proxies/{PROXY_NAME}", data=body, method="POST",
+                    headers={"Content-Type": "application/json"},
+                )
+                with urllib.request.urlopen(request, timeout=5) as resp:
+                    resp.read()
+                via = "proxy upstream moved to PgBouncer"
+            else:
+                progress("restarting Arcade with PgBouncer's address ...")
+                self._stop("web")
+                self._start("web")
+                via = "Arcade restarted with PgBouncer's address"
+        return {**summary, "port": port, "already_enabled": False, "via": via}
 
     def app_dsn(self, via_proxy: bool = True, application_name: str = "arcade") -> str:
         """libpq DSN of Arcade's role: through the proxy slot (as Arcade connects) or straight to the DB."""
@@ -453,11 +557,9 @@ class LocalStack:
             self._save()
             return
         if name == "proxy":
-            db_port = self._state.services["db"].port
-            (self.run_dir / "proxy.json").write_text(json.dumps([{
-                "name": PROXY_NAME, "listen": f"127.0.0.1:{svc.extra['listen_port']}",
-                "upstream": f"127.0.0.1:{db_port}", "enabled": True,
-            }]))
+            self._write_proxy_config()
+        if name == "pooler":
+            self._write_pooler_config()
         if name == "web":
             cfg = StackConfig.model_validate(self._state.config)
             svc.workers = svc.workers or cfg.web.workers
@@ -465,9 +567,19 @@ class LocalStack:
             shutil.rmtree(prom, ignore_errors=True)
             prom.mkdir(parents=True)
         spec = self._spec(name)
-        svc.pid = procs.spawn(spec.argv, self.log_path(name), env=spec.env, cwd=self.run_dir)
+        cwd = self._pooler_dir() if name == "pooler" else self.run_dir
+        svc.pid = procs.spawn(spec.argv, self.log_path(name), env=spec.env, user=spec.user, cwd=cwd)
         svc.paused = False
         self._save()
+
+    def _write_proxy_config(self) -> None:
+        """proxy.json: the one proxy, from Arcade's side to what sits behind it."""
+        assert self._state is not None
+        listen = self._state.services["proxy"].extra["listen_port"]
+        (self.run_dir / "proxy.json").write_text(json.dumps([{
+            "name": PROXY_NAME, "listen": f"127.0.0.1:{listen}",
+            "upstream": f"127.0.0.1:{self._upstream_port()}", "enabled": True,
+        }]))
 
     def _await(self, name: str, timeout: float = 30.0) -> None:
         """Wait until a launched service answers its readiness check."""
@@ -571,6 +683,13 @@ def _process_health(svc: ServiceState) -> str:
 
 
 def _http_health(url: str, timeout: float = 2.0) -> str:
+    if url.startswith("tcp://"):
+        host, _, port = url.removeprefix("tcp://").rpartition(":")
+        try:
+            socket.create_connection((host, int(port)), timeout=timeout).close()
+            return "healthy"
+        except OSError as exc:
+            return f"unhealthy: {exc.strerror or exc}"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             return "healthy" if resp.status == 200 else f"unhealthy: HTTP {resp.status}"

@@ -103,6 +103,28 @@ def test_shed_load_and_rollback(drill):
         assert resp.status == 200
 
 
+def test_enable_pooler_puts_pgbouncer_between_arcade_and_the_db(drill):
+    stack = drill[0]
+    result = act_once(drill, "act", "enable-pooler").data["result"]
+    assert result["already_enabled"] is False and result["pool_mode"] == "transaction"
+    assert stack.status().services[[s.name for s in stack.status().services].index("pooler")].health == "healthy"
+    # 30 clients through Arcade's path share PgBouncer's server connections: they hold no slot
+    # while idle, so the DB sees far fewer backends than clients.
+    clients = [psycopg2.connect(stack.app_dsn(application_name="pooled-client")) for _ in range(30)]
+    try:
+        for conn in clients:
+            conn.autocommit = True
+            conn.cursor().execute("SELECT 1")
+        (backends,), = stack.sql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'arcade'")
+        assert backends <= result["pool_size"] < len(clients)
+    finally:
+        for conn in clients:
+            conn.close()
+    with urllib.request.urlopen(stack.urls()["arcade"] + "leaderboard?game=tetra", timeout=5) as resp:
+        assert resp.status == 200
+    assert act_once(drill, "act", "enable-pooler").data["result"]["already_enabled"] is True
+
+
 def test_the_words_of_an_incident(drill):
     assert act_once(drill, "ack").kind == "ack"
     assert act_once(drill, "note", "DB looks full", "--hypothesis", "db-connections-exhausted").data["args"] == {
