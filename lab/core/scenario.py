@@ -51,7 +51,9 @@ class StackNeeds(_Model):
     statement_timeout_ms: int = Field(5000, ge=0)
     request_timeout_s: float = Field(5.0, gt=0, le=600)
     proxy: bool = True
-    pooler: bool = Field(False, description="a connection pooler is available for `enable-pooler`")
+    pooler: bool = Field(False, description="PgBouncer between Arcade and the DB from the start")
+    pooler_pool_size: int = Field(20, ge=1, le=1000, description="server connections PgBouncer keeps")
+    pooler_mode: Literal["session", "transaction"] = "transaction"
 
     def overrides(self) -> list[str]:
         """The `--set key=value` list that gives a stack these settings."""
@@ -65,6 +67,9 @@ class StackNeeds(_Model):
             f"web.request_timeout_s={self.request_timeout_s}",
             f"proxy.enabled={'true' if self.proxy else 'false'}",
             "loadgen.enabled=true",
+            f"pooler.enabled={'true' if self.pooler else 'false'}",
+            f"pooler.pool_size={self.pooler_pool_size}",
+            f"pooler.pool_mode={self.pooler_mode}",
         ]
 
 
