@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "escalate": ("lab.actions.cli:escalate", "Page another team."),
     "resolve": ("lab.actions.cli:resolve", "Declare the incident resolved."),
     "timeline": ("lab.timeline.cli:timeline", "Show a run's timeline (--follow, --json, filters)."),
+    "shell": ("lab.timeline.cli:shell", "Open your shell on the stack; every command typed is recorded."),
     "inject": ("lab.faults.cli:inject", "Inject a fault into a running stack (journaled first)."),
     "revert": ("lab.faults.cli:revert", "Revert one active fault, or all of them."),
     "recover": ("lab.faults.cli:recover", "Revert what the fault journal says is still active."),

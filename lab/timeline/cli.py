@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from lab.core.timeline import Event, Source
+from lab.stack.cli import _stack, stack_options
 from lab.stack.state import default_root
 from lab.timeline.store import TimelineStore
 
@@ -19,6 +20,8 @@ COLOURS = {Source.RUNNER: "cyan", Source.MONITOR: "red", Source.TEAM: "green", S
 def summary(event: Event) -> str:
     """One short line of what an event says."""
     d = event.data
+    if d.get("via") == "shell":
+        return f"$ {d.get('command')}  (exit {d.get('exit_code')}, {d.get('duration_s')} s)"
     if event.kind.startswith("action."):
         args = d.get("args") or {}
         shown = " ".join(f"{k}={v}" for k, v in args.items())
@@ -72,3 +75,43 @@ def timeline(run_ref: str | None, root: Path | None, follow: bool, as_json: bool
         if not follow or (events and events[-1].kind == "drill.ended"):
             return
         time.sleep(0.25)
+
+
+@click.command()
+@stack_options
+@click.option("--actor", default=None, help="Who types (default: your login name).")
+def shell(name: str, root: Path | None, actor: str | None) -> None:
+    """Open your shell with the stack's connection settings; every command typed is recorded.
+
+    PGHOST/PGPORT/PGUSER/PGDATABASE reach the DB through the superuser's reserved slot, so
+    `psql` works even while the site's connections are exhausted; ARCADE_URL and TOXIPROXY_URL
+    name the other services. Commands the lab recognises (psql on pg_stat_activity, pg_ctl
+    restart, docker restart, curl $ARCADE_URL, ...) are recorded as the action they amount to.
+    """
+    import getpass
+
+    from lab.timeline.recorder import active_drill, record_team
+    from lab.timeline.shell import RecordedShell, shell_env
+
+    who = actor or getpass.getuser()
+    stack = _stack(name, root)
+    drill = active_drill(stack)  # no drill: one-line error, nothing opened, nothing written
+    env = shell_env(stack, who)
+    record_team(drill, "shell.opened", who, {"stack": stack.name})
+    lost: list[str] = []
+
+    def record(kind: str, data: dict) -> None:  # type: ignore[type-arg]
+        try:
+            record_team(active_drill(stack), kind, who, data)
+        except Exception as exc:  # the drill ended while the shell stayed open
+            if not lost:
+                click.echo(f"gameday: not recorded any more ({exc})", err=True)
+            lost.append(data.get("command", ""))
+
+    click.echo(f"gameday: recording commands on run {drill.run_id} as {who}; `exit` to leave", err=True)
+    code = RecordedShell(env, record).run()
+    try:
+        record_team(active_drill(stack), "shell.closed", who, {"exit_code": code, "not_recorded": len(lost)})
+    except Exception:
+        pass
+    sys.exit(code)
