@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "monitor": ("lab.monitor.cli:monitor", "Live view of availability, latency, DB connections and alerts."),
     "score": ("lab.report.cli:score", "Score a drill against its runbook: points, reasons, evidence."),
     "report": ("lab.report.cli:report", "Write a drill's postmortem draft (report.md) and HTML report."),
+    "console": ("lab.console.cli:console", "Serve the web console for the facilitator and the team of a drill."),
 }
 
 

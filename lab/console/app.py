@@ -1,0 +1,102 @@
+"""The console's Flask app: `create_app(config)`, blueprints, CSRF on every form post, and a strict
+content security policy (scripts and styles only from the console itself)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from lab.console.state import Conflict, ConsoleState
+from lab.errors import LabError, UsageError
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+
+
+@dataclass
+class ConsoleConfig:
+    """One console: the stack it watches, where runs live, and its two tokens."""
+
+    stack: str
+    root: Path
+    scenario_dir: Path
+    facilitator_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    team_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+
+
+def create_app(config: ConsoleConfig) -> Flask:
+    from lab.console import auth, facilitator, history, panels, stream, team
+
+    app = Flask(__name__)
+    app.jinja_env.globals.update(panels.template_helpers())
+    app.config.update(
+        SECRET_KEY=secrets.token_bytes(32),  # sessions end when the console stops
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        WTF_CSRF_TIME_LIMIT=None,  # a drill page stays open for hours; the token lives as long as the session
+        CONSOLE_TOKENS={"facilitator": config.facilitator_token, "team": config.team_token},
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    app.extensions["console_state"] = ConsoleState(config.stack, config.root, config.scenario_dir)
+    CSRFProtect(app)
+    for blueprint in (auth.bp, team.bp, facilitator.bp, history.bp, stream.bp):
+        app.register_blueprint(blueprint)
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        if response.mimetype == "text/html":
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(exc: CSRFError) -> Any:
+        return _error(400, f"Error: the form's CSRF token is {exc.description.lower().rstrip('.')}; "
+                           "reload the page and send it again. Nothing was done.")
+
+    @app.errorhandler(Conflict)
+    def conflict(exc: Conflict) -> Any:
+        return _error(409, f"Error: {exc}")
+
+    @app.errorhandler(UsageError)
+    def usage(exc: UsageError) -> Any:
+        return _error(400, f"Error: {exc}")
+
+    @app.errorhandler(LabError)
+    def lab_error(exc: LabError) -> Any:
+        return _error(500, f"Error: {exc}")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        messages = {401: "Error: log in with the facilitator or team token first.",
+                    403: "Error: the facilitator token is needed for this; nothing was done."}
+        return _error(exc.code or 500, messages.get(exc.code or 0, f"Error: {exc.description}"))
+
+    @app.get("/")
+    def index() -> Any:
+        from flask import redirect, session, url_for
+
+        target = {"facilitator": "facilitator.page", "team": "team.page"}.get(session.get("role") or "", "auth.login")
+        return redirect(url_for(target))
+
+    return app
+
+
+def _error(code: int, message: str) -> Any:
+    if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+        return {"error": message}, code
+    return render_template("error.html", message=message, code=code), code
+
+
+def state() -> ConsoleState:
+    from flask import current_app
+
+    return current_app.extensions["console_state"]  # type: ignore[no-any-return]

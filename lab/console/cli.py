@@ -1,0 +1,45 @@
+"""`gameday console`: the web console for the facilitator and the team of a drill."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from lab.console.server import banner, is_loopback, serve
+from lab.stack.cli import stack_options
+from lab.stack.state import default_root
+
+out = Console(highlight=False)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback makes the console reachable from the network.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8300, show_default=True, help="Port (0: a free one).")
+@click.option("--scenarios", "scenario_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=None, help="Directory of scenarios the facilitator can start [default: the lab's scenarios/].")
+@click.option("--quiet", is_flag=True, help="Print nothing (the address and tokens are in <root>/console/<name>/console.json).")
+@stack_options
+def console(host: str, port: int, scenario_dir: Path | None, quiet: bool, name: str, root: Path | None) -> None:
+    """Serve the drill console for the stack NAME: the team view, the facilitator view, history."""
+    from lab.console.app import ConsoleConfig
+    from lab.runner.scenarios import SCENARIO_DIR
+    from lab.stack.local import LocalStack
+
+    base = (root or default_root()).absolute()
+    LocalStack(name, base)  # the stack name is checked like every other command's
+    config = ConsoleConfig(stack=name, root=base, scenario_dir=(scenario_dir or SCENARIO_DIR).absolute())
+
+    def announce(info: dict[str, object]) -> None:
+        if quiet:
+            return
+        for line in banner(info):
+            out.print(line, soft_wrap=True)
+        if not is_loopback(host):
+            out.print(f"[yellow]warning:[/] listening on {host}: anyone who can reach it and has a token can act "
+                      "(plain HTTP)")
+        out.print("Ctrl-C to stop.")
+
+    serve(config, host, port, announce)

@@ -1,0 +1,51 @@
+"""Past runs with their scores, a leaderboard per scenario, and each run's report (facilitator
+only: a report tells what the scenario hides)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from flask import Blueprint, render_template, send_file
+
+from lab.console.app import state
+from lab.console.auth import require
+from lab.console.state import Conflict, RunSummary
+
+bp = Blueprint("history", __name__)
+
+
+def leaderboards(runs: list[RunSummary]) -> dict[str, list[RunSummary]]:
+    """Scored runs per scenario, best first (ties: the earlier run)."""
+    boards: dict[str, list[RunSummary]] = defaultdict(list)
+    for run in runs:
+        if run.score is not None:
+            boards[run.scenario].append(run)
+    return {k: sorted(v, key=lambda r: (-(r.score or 0), r.started or 0)) for k, v in sorted(boards.items())}
+
+
+@bp.get("/history")
+@require("team", "facilitator")
+def page() -> Any:
+    runs = state().summaries()
+    return render_template("history.html", runs=runs, boards=leaderboards(runs))
+
+
+@bp.get("/runs/<run_id>/report")
+@require("facilitator")
+def report(run_id: str) -> Any:
+    st = state()
+    run_dir = st.run_dir(run_id)
+    page = run_dir / "report.html"
+    if not page.is_file():
+        if st.watch(run_dir).refresh(force=True).outcome is None:
+            raise Conflict(f"run '{run_id}' has not ended; its report is written when it does")
+        from lab.report.cli import scored, write_reports
+        from lab.report.load import load_run
+
+        run = load_run(run_dir)
+        write_reports(run, *scored(run))
+    response = send_file(page, mimetype="text/html", max_age=0)
+    # the report is one self-contained page with its own inline style and no script
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    return response

@@ -1,0 +1,37 @@
+// The console's live parts, kept small: the timeline and the status panel follow the server-sent
+// event stream the page names; the chart and the score are re-fetched as server-rendered markup.
+(function () {
+  "use strict";
+  var body = document.body;
+
+  function refresh(url, target, every) {
+    if (!url || !target) { return; }
+    setInterval(function () {
+      fetch(url, {credentials: "same-origin"})
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) { if (html !== null) { target.innerHTML = html; } })
+        .catch(function () {});
+    }, every);
+  }
+
+  var streamUrl = body.dataset.stream;
+  if (streamUrl && window.EventSource) {
+    var source = new EventSource(streamUrl);
+    var timeline = document.getElementById("timeline");
+    var status = document.getElementById("status");
+    source.addEventListener("timeline", function (m) {
+      var e = JSON.parse(m.data);
+      if (timeline && !timeline.querySelector('tr[data-id="' + e.id + '"]')) {
+        timeline.insertAdjacentHTML("beforeend", e.html);
+      }
+    });
+    source.addEventListener("tick", function (m) {
+      var t = JSON.parse(m.data);
+      if (status) { status.innerHTML = t.html; }
+      if (t.phase !== body.dataset.phase) { location.reload(); }
+    });
+    source.addEventListener("drill", function () { source.close(); location.reload(); });
+  }
+  refresh(body.dataset.chart, document.getElementById("chart"), 2000);
+  refresh(body.dataset.score, document.getElementById("score"), 3000);
+})();

@@ -1,0 +1,88 @@
+"""The team's view: alerts, services, the SLO chart, the timeline as it grows, and every toolbox
+action and incident word as a form. Each post goes through `lab.actions.perform` and is recorded
+on the drill's timeline with source `team` and the logged-in member as actor."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from lab.actions import ACTIONS
+from lab.actions.base import ActionContext
+from lab.actions.perform import check, perform
+from lab.console import forms, panels
+from lab.console.app import state
+from lab.console.auth import actor, require, role
+from lab.console.state import Conflict
+from lab.console.watch import visible_to_team
+from lab.errors import UsageError
+from lab.timeline.recorder import active_drill, record_team
+
+bp = Blueprint("team", __name__)
+
+
+@bp.get("/team")
+@require("team", "facilitator")
+def page() -> Any:
+    st = state()
+    view = st.view()
+    scenario = None
+    if view.watch is not None:
+        try:
+            scenario = st.loaded(view.watch.run_dir)[0]
+        except Exception:
+            scenario = None
+    events = [e for e in (view.watch.events if view.watch else []) if visible_to_team(e)]
+    result = None
+    wanted = request.args.get("event", type=int)
+    if wanted is not None:
+        result = next((e for e in events if e.id == wanted), None)
+    return render_template(
+        "team.html", view=view, scenario=scenario, events=events, result=result,
+        result_json=json.dumps(result.data.get("result", result.data), indent=2, default=str) if result else "",
+        status=panels.status_html(st, view), chart=panels.chart_svg(st, view), groups=forms.groups(),
+        fields=forms.fields, can_act=role() == "team",
+        stream_url=url_for("stream.events", run=view.watch.run_dir.name if view.watch else "",
+                           after=events[-1].id if events else 0),
+    )
+
+
+@bp.post("/team/act")
+@require("team")
+def act() -> Any:
+    name = request.form.get("action", "")
+    action = ACTIONS.get(name)
+    if action is None:
+        check(name, {})  # raises UsageError naming the unknown action
+        raise UsageError(f"action: unknown action '{name}'")
+    args = forms.args_from_form(action, request.form)
+    st = state()
+    try:
+        drill = active_drill(st.stack)
+    except UsageError as exc:
+        raise Conflict(str(exc)) from None
+    check(name, args)  # bad arguments: 400, nothing runs, nothing is recorded
+    who = actor()
+    done = perform(name, args, ActionContext(st.stack, who))
+    event = record_team(drill, done.kind, who, done.data)
+    if done.ok:
+        flash(f"{name} by {who} at t+{panels.clock(event.offset_s)} (event #{event.id})", "ok")
+    else:
+        flash(f"{name} failed: {done.data.get('error')} (event #{event.id})", "error")
+    return redirect(url_for("team.page", event=event.id, _anchor="result"), code=303)
+
+
+@bp.get("/status")
+@require("team", "facilitator")
+def status() -> Any:
+    st = state()
+    return panels.status_html(st, st.view())
+
+
+@bp.get("/chart.svg")
+@require("team", "facilitator")
+def chart() -> Any:
+    st = state()
+    return panels.chart_svg(st, st.view()), 200, {"Content-Type": "image/svg+xml"}

@@ -1,0 +1,140 @@
+"""What the console shows, read from the files a drill writes, incrementally and without ever
+asking Arcade or its database (so a page costs the same while the site is on fire).
+
+    <run dir>/events.jsonl ──tail──▶ RunWatch.events   (the timeline)
+    <run dir>/sli.jsonl    ──tail──▶ RunWatch.samples  (per-second probe; chart, live score)
+                                     RunWatch.last_tick (firing alerts, DB connections)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lab.console.chart import ChartPoint
+from lab.core.scoring import Sample
+from lab.core.timeline import Event, Source
+
+# What a team sees of the lab's own events: the drill's frame and released hints. Faults, the
+# steady-state check and anything else the runner or the facilitator records stay hidden.
+TEAM_SOURCES = {Source.TEAM, Source.MONITOR, Source.OBSERVER}
+TEAM_KINDS = {"drill.started", "drill.recovered", "drill.time_limit", "drill.ended", "drill.halt", "hint.released"}
+
+
+def visible_to_team(event: Event) -> bool:
+    return event.source in TEAM_SOURCES or event.kind in TEAM_KINDS
+
+
+class Tail:
+    """The complete lines appended to a file since the last call (a torn last line waits)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.offset = 0
+        self._partial = b""
+
+    def read(self) -> list[bytes]:
+        try:
+            if os.stat(self.path).st_size <= self.offset:
+                return []
+            with open(self.path, "rb") as fh:
+                fh.seek(self.offset)
+                data = fh.read()
+        except FileNotFoundError:
+            return []
+        self.offset += len(data)
+        lines = (self._partial + data).split(b"\n")
+        self._partial = lines.pop()
+        return [line for line in lines if line.strip()]
+
+
+@dataclass(frozen=True)
+class Tick:
+    """The latest probe second of a run."""
+
+    offset_s: float
+    availability: float | None
+    p95_ms: float | None
+    firing: tuple[str, ...]
+    db_used: int | None
+    db_max: int | None
+    db_by_state: dict[str, int]
+    wall: float  # when the console read it
+
+
+class RunWatch:
+    """One run directory, followed as it grows; safe to share between request threads."""
+
+    MIN_INTERVAL_S = 0.2
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = run_dir
+        self.events: list[Event] = []
+        self.samples: list[Sample] = []
+        self.points: list[ChartPoint] = []
+        self.last_tick: Tick | None = None
+        self._events = Tail(run_dir / "events.jsonl")
+        self._sli = Tail(run_dir / "sli.jsonl")
+        self._lock = threading.Lock()
+        self._read_at = 0.0
+
+    def refresh(self, force: bool = False) -> RunWatch:
+        """Read what was appended (at most every MIN_INTERVAL_S unless forced)."""
+        with self._lock:
+            now = time.monotonic()
+            if not force and now - self._read_at < self.MIN_INTERVAL_S:
+                return self
+            self._read_at = now
+            for line in self._events.read():
+                try:
+                    self.events.append(Event.from_json(line))
+                except (ValueError, TypeError, KeyError):
+                    continue
+            for line in self._sli.read():
+                self._add_tick(line)
+        return self
+
+    def _add_tick(self, line: bytes) -> None:
+        try:
+            rec = json.loads(line)
+            probe = rec["probe"]
+            offset = float(rec["offset_s"])
+            total, ok = int(probe["total"]), int(probe["ok"])
+        except (ValueError, KeyError, TypeError):
+            return
+        p95 = probe.get("p95_s")
+        p95_ms = None if p95 is None else float(p95) * 1000
+        availability = ok / total if total else None
+        db = rec.get("db") or {}
+        self.last_tick = Tick(offset, availability, p95_ms, tuple(rec.get("firing") or ()),
+                              db.get("ordinary"), db.get("max_connections"), dict(db.get("by_state") or {}),
+                              time.time())
+        if rec.get("started", True):
+            self.samples.append(Sample(offset, total, ok, p95))
+            self.points.append(ChartPoint(offset, availability, p95_ms))
+
+    # --- what the events say ---------------------------------------------------------------
+
+    def first(self, kind: str) -> Event | None:
+        return next((e for e in self.events if e.kind == kind), None)
+
+    @property
+    def started(self) -> dict[str, Any]:
+        event = self.first("drill.started")
+        return event.data if event else {}
+
+    @property
+    def outcome(self) -> str | None:
+        event = self.first("drill.ended")
+        return str(event.data.get("outcome")) if event else None
+
+    def released_hints(self) -> set[str]:
+        return {str(e.data.get("id")) for e in self.events if e.kind == "hint.released"}
+
+    def after(self, event_id: int, team: bool) -> list[Event]:
+        return [e for e in self.events if e.id > event_id and (not team or visible_to_team(e))]
