@@ -59,8 +59,7 @@ def create_app(config: ConsoleConfig) -> Flask:
 
     @app.errorhandler(CSRFError)
     def csrf_refused(exc: CSRFError) -> Any:
-        return _error(400, f"Error: the form's CSRF token is {exc.description.lower().rstrip('.')}; "
-                           "reload the page and send it again. Nothing was done.")
+        return _error(400, f"Error: refused: {exc.description} Reload the page and send it again; nothing was done.")
 
     @app.errorhandler(Conflict)
     def conflict(exc: Conflict) -> Any:
