@@ -5,6 +5,7 @@ from __future__ import annotations
 from lab.actions import (
     check_network,
     comms,
+    disable_feature,
     enable_pooler,
     inspect_db,
     inspect_web,
@@ -13,6 +14,7 @@ from lab.actions import (
     restart,
     rollback_deploy,
     scale_web,
+    set_db_setting,
     shed_load,
     status,
     terminate_idle,
@@ -40,5 +42,7 @@ ACTIONS: dict[str, Action] = {
         shed_load.ACTION,
         rollback_deploy.ACTION,
         enable_pooler.ACTION,
+        set_db_setting.ACTION,
+        disable_feature.ACTION,
     )
 }

@@ -32,6 +32,8 @@ POSITIONAL: dict[str, tuple[str, ...]] = {
     "role": ("role", "name"),
     "update": ("text",),
     "escalate": ("team",),
+    "set-db-setting": ("name", "value"),
+    "disable-feature": ("flag",),
 }
 
 

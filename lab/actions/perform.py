@@ -44,11 +44,16 @@ def check(name: str, args: dict[str, Any]) -> tuple[Action, Any]:
 
 
 def perform(name: str, args: dict[str, Any], ctx: ActionContext) -> Performed:
-    """Validate (UsageError, nothing done) then run; a failure while running is recorded, not raised."""
+    """Validate (UsageError, nothing done) then run; a failure while running is recorded, not raised.
+
+    An action may still refuse with UsageError when only the stack can tell the input is bad
+    (an unknown PostgreSQL setting); it does so before changing anything, and nothing is recorded."""
     action, parsed = check(name, args)
     started = time.monotonic()
     try:
         result, ok, error = action.run(ctx, parsed), True, None
+    except UsageError:
+        raise
     except Exception as exc:  # a failed action is part of the story
         result, ok, error = {}, False, str(exc)
     data: dict[str, Any] = {"action": name, "args": parsed.model_dump(mode="json"), "result": result, "ok": ok,

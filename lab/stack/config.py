@@ -45,6 +45,7 @@ class WebConfig(_Section):
     statement_timeout_ms: int = Field(5000, ge=0, le=3_600_000)
     request_timeout_s: float = Field(10.0, gt=0, le=600, description="deadline for one request's DB work")
     flags: list[str] = Field(default_factory=list, description="Arcade feature flags, e.g. broken_leaderboard")
+    disabled_features: list[str] = Field(default_factory=list, description="features switched off, e.g. leaderboard")
 
 
 class ProxyConfig(_Section):

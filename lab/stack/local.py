@@ -541,7 +541,30 @@ class LocalStack:
             "ARCADE_REQUEST_TIMEOUT_S": str(web.request_timeout_s),
             "ARCADE_FLAGS": ",".join(web.flags),
             "PROMETHEUS_MULTIPROC_DIR": str(prom),
+            "ARCADE_FEATURES_FILE": str(self._features_path()),
         }
+
+    def _features_path(self) -> Path:
+        return self.run_dir / "web" / "features.json"
+
+    def _write_features(self, disabled: list[str]) -> None:
+        """Arcade's switches file, replaced atomically (Arcade re-reads it within half a second)."""
+        path = self._features_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"disabled": sorted(disabled)}))
+        os.replace(tmp, path)
+
+    def set_disabled_features(self, disabled: list[str]) -> list[str]:
+        """Switch Arcade's features off (or back on) while it runs; no restart."""
+        state = self._require_up()
+        cfg = StackConfig.model_validate(state.config)
+        new = cfg.model_copy(update={"web": cfg.web.model_copy(update={"disabled_features": sorted(set(disabled))})})
+        with self._lock():
+            state.config = new.model_dump()
+            self._save()
+            self._write_features(new.web.disabled_features)
+        return new.web.disabled_features
 
     def _start(self, name: str, timeout: float = 30.0) -> None:
         """Start one service and wait until it is ready."""
@@ -566,6 +589,7 @@ class LocalStack:
             prom = self.run_dir / "web" / "prom"  # metrics of a previous Arcade must not add up
             shutil.rmtree(prom, ignore_errors=True)
             prom.mkdir(parents=True)
+            self._write_features(cfg.web.disabled_features)
         spec = self._spec(name)
         cwd = self._pooler_dir() if name == "pooler" else self.run_dir
         svc.pid = procs.spawn(spec.argv, self.log_path(name), env=spec.env, user=spec.user, cwd=cwd)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import psycopg2
@@ -22,6 +23,14 @@ pytestmark = pytest.mark.integration
 def gameday(env, *args):
     return subprocess.run([sys.executable, "-m", "lab.cli", *args, "--name", "act"], env=env,
                           capture_output=True, text=True, timeout=60)
+
+
+def http_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 def act_once(drill, *args, actor="alice"):
@@ -125,6 +134,32 @@ def test_enable_pooler_puts_pgbouncer_between_arcade_and_the_db(drill):
     assert act_once(drill, "act", "enable-pooler").data["result"]["already_enabled"] is True
 
 
+def test_set_db_setting_reloads_or_waits_for_a_restart(drill):
+    stack = drill[0]
+    result = act_once(drill, "act", "set-db-setting", "work_mem", "8MB").data["result"]
+    assert result["applied"] is True and result["after"] == "8192"
+    (work_mem,), = stack.sql("SHOW work_mem")
+    assert work_mem == "8MB"
+    result = act_once(drill, "act", "set-db-setting", "max_connections", "60").data["result"]
+    assert result["pending_restart"] is True and stack.settings().db.max_connections == 60
+    act_once(drill, "act", "restart", "db")
+    (max_conn,), = stack.sql("SHOW max_connections")
+    assert max_conn == "60"
+
+
+def test_disable_feature_switches_a_route_off_without_a_restart(drill):
+    stack = drill[0]
+    web_pid = stack._require_up().services["web"].pid
+    result = act_once(drill, "act", "disable-feature", "leaderboard").data["result"]
+    assert result["disabled"] == ["leaderboard"] and result["routes"] == ["games.leaderboard"]
+    url = stack.urls()["arcade"] + "leaderboard?game=tetra"
+    assert procs.wait_until(lambda: http_status(url) == 503, 3.0)
+    assert procs.wait_until(lambda: http_status(stack.urls()["arcade"] + "store") == 200, 3.0)  # the rest stays up
+    assert stack._require_up().services["web"].pid == web_pid
+    stack.set_disabled_features([])
+    assert procs.wait_until(lambda: http_status(url) == 200, 3.0)
+
+
 def test_the_words_of_an_incident(drill):
     assert act_once(drill, "ack").kind == "ack"
     assert act_once(drill, "note", "DB looks full", "--hypothesis", "db-connections-exhausted").data["args"] == {
@@ -140,6 +175,9 @@ def test_the_words_of_an_incident(drill):
     (("act", "scale-web", "many"), "scale-web: workers: input should be a valid integer"),
     (("act", "restart", "database"), "restart: service: input should be 'db', 'web', 'proxy' or 'loadgen'"),
     (("role", "boss", "Alice"), "role: role: input should be 'IC', 'scribe', 'comms' or 'ops'"),
+    (("act", "set-db-setting", "work_mem", "lots"), "set-db-setting: value: invalid value for parameter \"work_mem\""),
+    (("act", "set-db-setting", "wrok_mem", "8MB"), "set-db-setting: name: unknown PostgreSQL setting 'wrok_mem'"),
+    (("act", "disable-feature", "lobby"), "disable-feature: flag: input should be 'leaderboard', 'matches', 'store' or 'profiles'"),
 ])
 def test_bad_input_writes_nothing(drill, args, message):
     _stack, run_dir, env = drill

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import time
 
+import psycopg2
 import pytest
 
 from lab.stack import procs
@@ -48,8 +49,10 @@ def test_a_db_restart_with_pg_ctl_is_observed_within_two_seconds(drill):
 def test_terminated_sessions_and_a_killed_web_master_are_observed(drill):
     stack, run_dir, _env = drill
     since = len(TimelineStore(run_dir / "events.jsonl").read())
+    victim = psycopg2.connect(stack.app_dsn(via_proxy=False, application_name="victim"))  # one to terminate for sure
     stack.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'arcade'")
     assert observed(run_dir, "db.connections_terminated", since, 3)
+    victim.close()
     workers = stack.web_workers()
     os.kill(workers[0], signal.SIGTERM)  # gunicorn replaces it: the count dips, then recovers
     stack.scale_web(3)

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from arcade import db, metrics
+from arcade import db, features, metrics
 from arcade.config import load_settings
 from arcade.errors import ApiError, DbFailure
 from arcade.views import auth, games, lobby, ops, players, store
@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (lobby.bp, auth.bp, games.bp, players.bp, store.bp, ops.bp):
         app.register_blueprint(blueprint)
     _register_hooks(app)
+    features.install(app, os.environ.get("ARCADE_FEATURES_FILE"))
     _register_error_handlers(app)
     log.info(
         "arcade: access mode %s, pool size %d, request timeout %.1f s, flags: %s",
