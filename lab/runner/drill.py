@@ -25,6 +25,7 @@ from typing import Any
 
 from lab.actions.base import ActionContext
 from lab.actions.perform import perform
+from lab.core import escalation
 from lab.core.scenario import Scenario
 from lab.core.schedule import due, scale_durations
 from lab.core.timeline import Event, Source
@@ -116,6 +117,9 @@ class Drill:
         self.monitor: MonitorThread | None = None
         self.breached = False
         self._last_cause_check = 0.0
+        self._tail = 0  # how far the drill has read its own timeline (for pages to other teams)
+        self._last_tail = 0.0
+        self.escalations: list[escalation.Escalation] = []
 
     # --- public ------------------------------------------------------------------------------
 
@@ -259,6 +263,7 @@ class Drill:
                 elif item.kind == "hint":
                     hint = self.scenario.hints[item.index]
                     self.record(Source.RUNNER, "hint.released", {"id": hint.id, "text": hint.text, "cost": hint.cost})
+            self._answer_pages(now)
             availability, p95 = self.window(success_window) if self.monitor else (None, None)
             self._update_status(now, availability, p95)
             if availability is not None and availability < self.scenario.success.availability_min and self.fault_ids:
@@ -270,6 +275,33 @@ class Drill:
                 self.record(Source.RUNNER, "drill.time_limit", {"availability": availability})
                 return "time_limit"
             time.sleep(0.05)
+
+    def _answer_pages(self, now: float) -> None:
+        """Teams paged with `gameday escalate` answer after a realistic delay, with what they measure."""
+        if time.monotonic() - self._last_tail >= 0.5:
+            self._last_tail = time.monotonic()
+            events, self._tail = self.timeline.read_from(self._tail)
+            for event in events:
+                if event.source is Source.TEAM and event.kind == "escalate":
+                    team = str((event.data.get("args") or {}).get("team", "")) or "another"
+                    self.escalations.append(escalation.Escalation(team, event.offset_s))
+        for page in [p for p in self.escalations if now >= p.due_s]:
+            self.escalations.remove(page)
+            self.record(Source.FACILITATOR, "escalation.answered", {
+                "team": page.team, "asked_at_s": page.asked_at_s, "delay_s": round(now - page.asked_at_s, 1),
+                "text": self._answer(page),
+            }, actor=f"{page.team} team")
+
+    def _answer(self, page: escalation.Escalation) -> str:
+        tool = {"network": "check-network", "database": "inspect-db"}.get(page.kind)
+        if tool is None:
+            return escalation.other_answer(page.team)
+        done = perform(tool, {}, ActionContext(self.stack, f"{page.team} team"))
+        if not done.ok:
+            return f"{page.team} team here: we could not look ({done.data.get('error')})."
+        if page.kind == "network":
+            return escalation.network_answer(page.team, done.data["result"])
+        return escalation.database_answer(page.team, done.data["result"])
 
     def _recovered(self, availability: float | None) -> bool:
         """Every fault injected, the SLO broken at some point, now held for the success window,

@@ -66,6 +66,25 @@ class TimelineStore:
                 continue
         return out
 
+    def read_from(self, offset: int) -> tuple[list[Event], int]:
+        """Complete events written at or after byte `offset`, and the offset to continue from
+        (a line still being written is left for the next call)."""
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(offset)
+                raw = fh.read()
+        except FileNotFoundError:
+            return [], offset
+        end = raw.rfind(b"\n") + 1
+        out = []
+        for line in raw[:end].splitlines():
+            try:
+                out.append(Event.from_json(line))
+            except (ValueError, TypeError, KeyError):
+                continue
+        return out, offset + end
+
+
 
 _SOURCES = {s.value: s for s in Source}
 
