@@ -1,0 +1,163 @@
+"""`gameday verify`: every scenario still breaks the site and still heals; a table and JUnit XML for CI.
+
+Exit codes: 0 every check passed, 1 a check failed (or could not be made, or a halt), 2 bad input
+(nothing started).
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from lab.core.scenario import Scenario
+from lab.errors import UsageError
+from lab.runner import scenarios
+from lab.stack.state import default_root
+from lab.verify.junit import junit_xml
+from lab.verify.model import Check, ScenarioReport, Status, exit_code
+from lab.verify.pipeline import STACK_MODES, Cancel, ScenarioVerify, VerifyOptions, check_stack_mode
+from lab.verify.worker import Workers, spawn
+
+console = Console(highlight=False)
+COLOURS = {Status.PASSED: "green", Status.FAILED: "red", Status.ERROR: "red", Status.SKIPPED: "yellow"}
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def load_scenarios(refs: tuple[str, ...]) -> list[tuple[Path, Scenario, str, float]]:
+    """(path, scenario, text, seconds to validate) for each SCENARIO (all of scenarios/ by default);
+    UsageError on the first unknown or invalid one, before anything starts."""
+    paths = [scenarios.resolve(ref) for ref in refs] if refs else scenarios.scenario_files()
+    if not paths:
+        raise UsageError(f"no scenarios in {_display(scenarios.SCENARIO_DIR)}; name scenario files as arguments")
+    out, seen = [], set()
+    for path in paths:
+        if path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        began = time.monotonic()
+        scenario, text = scenarios.load(path)
+        out.append((path, scenario, text, time.monotonic() - began))
+    return out
+
+
+def _check_junit(path: Path | None) -> None:
+    if path is None:
+        return
+    if path.is_dir():
+        raise UsageError(f"--junit {path}: is a directory; give a file name, e.g. {path / 'verify.xml'}")
+    if not path.parent.resolve().is_dir():
+        raise UsageError(f"--junit {path}: directory {path.parent} does not exist")
+
+
+class Printer:
+    """Prints each check as it finishes (from any job's thread)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def __call__(self, report: ScenarioReport, check: Check) -> None:
+        colour = COLOURS[check.status]
+        detail = check.measured if check.passed else check.message().split(": ", 1)[1]
+        with self.lock:
+            console.print(f"{escape(report.scenario_id)}  {escape(f'{check.name:<20}')} "
+                          f"[{colour}]{check.status.value:<7}[/] {check.seconds:6.1f} s  {escape(detail)}", soft_wrap=True)
+
+
+def summary(reports: list[ScenarioReport], seconds: float) -> Table:
+    table = Table(title=f"gameday verify: {sum(r.passed for r in reports)}/{len(reports)} scenarios passed "
+                        f"in {seconds:.0f} s", title_justify="left")
+    for col in ("scenario", "result", "time", "passed/failed/skipped", "first failure"):
+        table.add_column(col, no_wrap=col != "first failure")
+    for r in reports:
+        bad = next((c for c in r.checks if c.bad), None)
+        table.add_row(escape(r.scenario_id), "[green]passed[/]" if r.passed else "[red]FAILED[/]", f"{r.seconds:.0f} s",
+                      f"{sum(c.passed for c in r.checks)}/{len(r.failures) + len(r.errors)}/{len(r.skips)}",
+                      escape(bad.name) if bad else "-")
+    return table
+
+
+@click.command()
+@click.argument("refs", nargs=-1, metavar="[SCENARIO]...")
+@click.option("--stack", "mode", type=click.Choice(STACK_MODES), default="local", show_default=True,
+              help="Where the stacks run.")
+@click.option("--junit", "junit_path", type=click.Path(path_type=Path), help="Write a JUnit XML report here.")
+@click.option("--speed", type=click.FloatRange(0.1, 1000), default=10.0, show_default=True,
+              help="Compress drill time (the wrong-turns drill runs faster when its script is long).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="Scenarios verified at once, each on stacks and ports of its own.")
+@click.option("--steady-timeout", type=click.FloatRange(1, 3600), default=30.0, show_default=True,
+              help="Seconds a drill waits for the steady state.")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), envvar="GAMEDAY_ROOT", default=None,
+              help="Run root [default: .gameday, or $GAMEDAY_ROOT]; verify works under <root>/verify/.")
+def verify(refs: tuple[str, ...], mode: str, junit_path: Path | None, speed: float, jobs: int,
+           steady_timeout: float, root: Path | None) -> int:
+    """Check that scenarios still break the site and still heal (all of scenarios/ by default):
+    steady state, each fault's symptom, recovery by the autopilot at or above par, the wrong-turns
+    responder below it. Exit 0 all passed, 1 a check failed, 2 bad input."""
+    check_stack_mode(mode)
+    _check_junit(junit_path)
+    loaded = load_scenarios(refs)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    work = (root or default_root()) / "verify" / stamp
+    options = VerifyOptions(stack=mode, speed=speed, root=work, steady_timeout_s=steady_timeout)
+    cancel = Cancel()
+    printer = Printer()
+    jobs = min(jobs, len(loaded))
+    console.print(f"verifying {len(loaded)} scenario(s) on the {mode} stack at speed {speed:g}, "
+                  f"{jobs} at a time; work dir {_display(work)}")
+    workers = Workers()
+
+    def one(index: int, path: Path, scenario: Scenario, text: str, validate_s: float) -> ScenarioReport:
+        if jobs == 1:  # in this process
+            return ScenarioVerify(index, path, _display(path), scenario, text, validate_s, options, cancel,
+                                  printer).run()
+        return spawn(index, path, _display(path), scenario.id, options, workers, printer)
+
+    def halt(_sig: int, _frame: object) -> None:
+        cancel.halt()
+        workers.halt()
+
+    began = time.monotonic()
+    previous = {sig: signal.signal(sig, halt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="verify") as pool:
+            futures = [pool.submit(one, i + 1, *entry) for i, entry in enumerate(loaded)]
+            reports = [f.result() for f in futures]
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    seconds = time.monotonic() - began
+    console.print()
+    console.print(summary(reports, seconds))
+    for report in reports:
+        for check in report.checks:
+            if check.bad:
+                console.print(f"[red]{escape(report.scenario_id)}[/]: {escape(check.message())}", soft_wrap=True)
+        if report.kept:
+            console.print(f"  run directory kept: {escape(_display(Path(report.kept)))}", soft_wrap=True)
+    if junit_path is not None:
+        junit_path.write_text(junit_xml(reports, socket.gethostname(), seconds))
+        console.print(f"JUnit report: {_display(junit_path)}")
+    try:
+        work.rmdir()  # empty when every scenario passed
+        work.parent.rmdir()
+    except OSError:
+        pass
+    if cancel.is_set() or workers.halted:
+        console.print("[yellow]halted[/]: drills stopped, faults reverted, stacks down")
+    return exit_code(reports)
