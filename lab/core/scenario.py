@@ -31,6 +31,8 @@ class BasedOn(_Model):
     incident: str
     date: str | None = None
     source: str | None = Field(None, description="where the story comes from (a postmortem file or URL)")
+    original: str | None = Field(None, pattern=ID_PATTERN,
+                                 description="its path as data: scenarios/originals/<original>.yaml (default: March 2023)")
 
 
 class Story(_Model):

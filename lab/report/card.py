@@ -9,7 +9,7 @@ def _evidence(ids: tuple[int, ...]) -> str:
     return f"  [events {', '.join(map(str, ids))}]" if ids else ""
 
 
-def card_text(card: ScoreCard, original: ScoreCard | None = None) -> str:
+def card_text(card: ScoreCard, original: ScoreCard | None = None, original_name: str = "March 2023") -> str:
     """Every component, every point with its reason and evidence; the verdict against par."""
     verdict = "at or above par" if card.passed else "below par"
     lines = [f"Score {card.total:.1f} / 100  (par {card.par_score:g}: {verdict})"]
@@ -22,7 +22,7 @@ def card_text(card: ScoreCard, original: ScoreCard | None = None) -> str:
     if card.ignored:
         lines.append(f"  {card.ignored} event(s) of kinds the scorer does not know were ignored")
     if original is not None:
-        lines.append(f"The original March 2023 path scores {original.total:.1f} by the same rules.")
+        lines.append(f"The original {original_name} path scores {original.total:.1f} by the same rules.")
     return "\n".join(lines)
 
 

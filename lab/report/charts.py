@@ -71,11 +71,12 @@ def slo_chart(timeline: Timeline, card: ScoreCard, slo: float) -> str:
     return _svg(fig)
 
 
-def path_chart(card: ScoreCard, timeline: Timeline, original_card: ScoreCard, original: Timeline) -> str:
+def path_chart(card: ScoreCard, timeline: Timeline, original_card: ScoreCard, original: Timeline,
+               label: str = "original 2023") -> str:
     """Both paths on one axis of minutes since the first alert; herrings red, runbook steps blue."""
     fig = Figure(figsize=(10, 2.6))
     ax = fig.subplots()
-    for row, (name, c, tl) in enumerate((("original 2023", original_card, original), ("this drill", card, timeline))):
+    for row, (name, c, tl) in enumerate(((label, original_card, original), ("this drill", card, timeline))):
         origin = c.phases.origin_s or 0.0
         herrings = {eid for _, eid in c.herrings}
         steps = {eid for _, eid in c.steps if eid is not None}
@@ -88,7 +89,7 @@ def path_chart(card: ScoreCard, timeline: Timeline, original_card: ScoreCard, or
             x = (ev.offset_s - origin) / 60
             ax.plot([x], [row], marker="o", color=colour, ms=5)
             ax.annotate(ev.kind.replace("action.", ""), (x, row + 0.28), rotation=35, fontsize=6.5, color=colour)
-    ax.set_yticks([0, 1], ["original 2023", "this drill"])
+    ax.set_yticks([0, 1], [label, "this drill"])
     ax.set_ylim(-0.6, 2.0)
     ax.set_xlabel("minutes since the first alert (blue: runbook step, red: red herring)")
     ax.grid(axis="x", alpha=0.25)

@@ -21,7 +21,7 @@ def _root(root: Path | None) -> Path:
 
 def scored(run: Run) -> tuple[ScoreCard, ScoreCard]:
     """The run's card and the original path's card."""
-    return score_run(run.timeline, run.runbook, run.scenario), facts.original_card(run.runbook, run.scenario)
+    return score_run(run.timeline, run.runbook, run.scenario), facts.original_card(run.runbook, run.scenario, run.original)
 
 
 def write_reports(run: Run, card: ScoreCard, original: ScoreCard, out: Path | None = None) -> tuple[Path, Path]:
@@ -54,7 +54,7 @@ def score(run_ref: str | None, as_json: bool, root: Path | None) -> None:
         click.echo(json.dumps({"run": run.run_dir.name, "card": card.to_dict(), "original_total": original.total},
                               sort_keys=True, indent=2))
     else:
-        click.echo(card_text(card, original))
+        click.echo(card_text(card, original, run.original.name))
 
 
 @click.command()
@@ -74,5 +74,5 @@ def after_drill(run_dir: Path) -> None:
     run = load_run(run_dir)
     card, original = scored(run)
     md, page = write_reports(run, card, original)
-    click.echo(card_text(card, original))
+    click.echo(card_text(card, original, run.original.name))
     click.echo(f"postmortem draft: {display(md)}\nreport: {display(page)}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from lab.core.original import original_timeline
+from lab.core.original import path_timeline
 from lab.core.scoring import RATING_MEANING, ScoreCard
 from lab.report import charts, facts, markdown
 from lab.report.load import Run
@@ -44,14 +44,14 @@ def _timeline(run: Run) -> str:
     return f"<table><tr><th>drill time</th><th>source</th><th>what happened</th><th>event</th></tr>{rows}</table>"
 
 
-def _comparison(card: ScoreCard, original: ScoreCard) -> str:
+def _comparison(card: ScoreCard, original: ScoreCard, incident: str) -> str:
     rows = "".join(f"<tr><td>{escape(r.milestone)}</td><td>{escape(facts.duration(r.drill_s) if r.drill_s is not None else 'never')}</td>"
                    f"<td>{escape(facts.duration(r.original_s) if r.original_s is not None else 'never')}</td></tr>"
                    for r in facts.comparison(card, original))
     rows += (f"<tr><td>error budget burned</td><td>{escape(facts.duration(card.phases.budget_s))}</td>"
              f"<td>{escape(facts.duration(original.phases.budget_s))}</td></tr>"
              f"<tr><td>score</td><td>{card.total:.1f}</td><td>{original.total:.1f}</td></tr>")
-    return f"<table><tr><th>since the first alert</th><th>this drill</th><th>original (5 March 2023)</th></tr>{rows}</table>"
+    return f"<table><tr><th>since the first alert</th><th>this drill</th><th>original ({escape(incident)})</th></tr>{rows}</table>"
 
 
 def render(run: Run, card: ScoreCard, original: ScoreCard) -> str:
@@ -66,7 +66,7 @@ def render(run: Run, card: ScoreCard, original: ScoreCard) -> str:
     follow += "".join(f"<li>{escape(t)} <em>(team note)</em></li>" for t in facts.todos(run.timeline))
     slo = charts.slo_chart(run.timeline, card, sc.success.availability_min) if run.timeline.samples else \
         "<p>No probe samples were recorded for this run.</p>"
-    path = charts.path_chart(card, run.timeline, original, original_timeline())
+    path = charts.path_chart(card, run.timeline, original, path_timeline(run.original), run.original.label)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(sc.title)}: drill report</title>
 <style>{STYLE}</style></head>
@@ -78,7 +78,7 @@ Times are drill time. The postmortem draft is <code>report.md</code> beside this
 <h2>Issue Summary</h2><p>{escape(summary)}</p>
 <h2>Availability and latency</h2>{slo}
 <h2>Score</h2>{_card(card)}
-<h2>Beside the original incident</h2>{path}{_comparison(card, original)}
+<h2>Beside the original incident</h2>{path}{_comparison(card, original, run.original.incident)}
 <h2>Timeline</h2>{_timeline(run)}
 <h2>Corrective and Preventative Measures</h2><ul>{follow}</ul>
 </body></html>

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.core.original import MARCH_2023, OriginalPath
 from lab.core.runbook import Runbook, RunbookInvalid, parse_runbook
 from lab.core.scenario import Scenario
 from lab.core.scoring import Sample, Timeline
@@ -27,6 +28,7 @@ class Run:
     scenario: Scenario
     runbook: Runbook
     timeline: Timeline
+    original: OriginalPath = MARCH_2023  # the incident the scenario retells, as it really went
 
 
 def display(path: Path) -> str:
@@ -106,4 +108,6 @@ def load_run(run_dir: Path) -> Run:
     scenario, _ = scenarios.load(scenario_file, runbooks=scenarios.runbook_names())
     runbook = load_runbook(runbook_path(scenario.runbook))
     events = tuple(TimelineStore(run_dir / "events.jsonl").read())
-    return Run(run_dir, scenario, runbook, Timeline(events, read_samples(run_dir / "sli.jsonl")))
+    from lab.report.originals import load_original
+
+    return Run(run_dir, scenario, runbook, Timeline(events, read_samples(run_dir / "sli.jsonl")), load_original(scenario))

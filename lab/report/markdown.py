@@ -8,7 +8,7 @@ People still write the contributing factors and lessons; the draft says where.
 
 from __future__ import annotations
 
-from lab.core.original import original_timeline
+from lab.core.original import path_timeline
 from lab.core.runbook import arguments
 from lab.core.scoring import ScoreCard
 from lab.report import facts
@@ -81,13 +81,13 @@ def render(run: Run, card: ScoreCard, original: ScoreCard) -> str:
 
     out += ["## Score", ""] + card_markdown(card) + [""]
 
-    out += ["## Beside the original incident (5 March 2023)", "",
+    out += [f"## Beside the original incident ({run.original.incident})", "",
             "| since the first alert | this drill | original |", "|---|---|---|"]
     out += [f"| {r.milestone} | {facts.duration(r.drill_s) if r.drill_s is not None else 'never'} | "
             f"{facts.duration(r.original_s) if r.original_s is not None else 'never'} |" for r in facts.comparison(card, original)]
     out += [f"| error budget burned | {facts.duration(card.phases.budget_s)} | {facts.duration(original.phases.budget_s)} |",
             f"| score | {card.total:.1f} | {original.total:.1f} |", ""]
     out += ["The original path, as its postmortem tells it (minutes since the first alert):", ""]
-    out += [f"* {e.offset_s / 60:.0f} min: {facts.describe(e)}" for e in original_timeline().events]
+    out += [f"* {e.offset_s / 60:.0f} min: {facts.describe(e)}" for e in path_timeline(run.original).events]
     out.append("")
     return "\n".join(out)

@@ -60,6 +60,9 @@ def load(path: Path, runbooks: list[str] | None = None) -> tuple[Scenario, str]:
     from lab.report.load import load_runbook, runbook_path  # the runbook's machine part must be valid too
 
     load_runbook(runbook_path(scenario.runbook, near=path))
+    from lab.report.originals import load_original  # and its original path, when it names one
+
+    load_original(scenario, near=path)
     return scenario, text
 
 
