@@ -7,10 +7,10 @@ seconds since the drill started (monotonic).
 
 from __future__ import annotations
 
-import json
 from enum import Enum
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+import orjson
 
 SCHEMA_VERSION = 1
 
@@ -23,9 +23,8 @@ class Source(str, Enum):
     FACILITATOR = "facilitator"
 
 
-@dataclass(frozen=True)
-class Event:
-    """One timeline entry."""
+class Event(NamedTuple):
+    """One timeline entry (a named tuple: a 100,000-event timeline builds in a fraction of a second)."""
 
     id: int
     wall: float
@@ -33,16 +32,19 @@ class Event:
     source: Source
     kind: str
     actor: str
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = {}  # never mutated: events are read-only records
     v: int = SCHEMA_VERSION
 
     def to_json(self) -> str:
+        return self.to_json_bytes().decode()
+
+    def to_json_bytes(self) -> bytes:
         record = {"id": self.id, "wall": self.wall, "offset_s": self.offset_s, "source": self.source.value,
                   "kind": self.kind, "actor": self.actor, "data": self.data, "v": self.v}
-        return json.dumps(record, sort_keys=True, default=str)
+        return orjson.dumps(record, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
 
     @classmethod
     def from_json(cls, line: str | bytes) -> Event:
-        raw = json.loads(line)
+        raw = orjson.loads(line)
         return cls(raw["id"], raw["wall"], raw["offset_s"], Source(raw["source"]), raw["kind"], raw["actor"],
                    raw.get("data") or {}, raw.get("v", SCHEMA_VERSION))

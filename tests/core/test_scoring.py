@@ -163,7 +163,7 @@ def test_adding_a_red_herring_never_raises_the_score(tl, herring, at):
 @settings(max_examples=60, deadline=None)
 @given(paths, st.floats(min_value=0, max_value=5000), st.booleans())
 def test_shifting_events_later_never_raises_the_phase_time_score(tl, delay, team_only):
-    shifted = tuple(replace(e, offset_s=e.offset_s + delay) if (e.source == Source.TEAM or not team_only) else e
+    shifted = tuple(e._replace(offset_s=e.offset_s + delay) if (e.source == Source.TEAM or not team_only) else e
                     for e in tl.events)
     assert card(replace(tl, events=shifted)).component("phase_times").points <= card(tl).component("phase_times").points + 1e-9
 
