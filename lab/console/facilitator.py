@@ -112,7 +112,7 @@ def hint() -> Any:
     hints = {h.id: h for h in scenario.hints}
     if hint_id not in hints:
         raise UsageError(f"hint: unknown hint '{hint_id}'; valid: {', '.join(hints) or 'this scenario has none'}")
-    if hint_id in st.watch(drill.run_dir).refresh(force=True).released_hints():
+    if hint_id in st.watch(drill.run_dir).refresh().released_hints():
         raise Conflict(f"hint '{hint_id}' was already released")
     h = hints[hint_id]
     event_id = _record(drill, "hint.released", {"id": h.id, "text": h.text, "cost": h.cost})

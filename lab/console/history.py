@@ -38,7 +38,7 @@ def report(run_id: str) -> Any:
     run_dir = st.run_dir(run_id)
     page = run_dir / "report.html"
     if not page.is_file():
-        if st.watch(run_dir).refresh(force=True).outcome is None:
+        if st.watch(run_dir).refresh().outcome is None:
             raise Conflict(f"run '{run_id}' has not ended; its report is written when it does")
         from lab.report.cli import scored, write_reports
         from lab.report.load import load_run

@@ -65,18 +65,29 @@ def event_html(event: Event) -> str:
 def summary(event: Event) -> str:
     """One line for a timeline row."""
     d = event.data
+    args = d.get("args") if isinstance(d.get("args"), dict) else None
     if event.kind.startswith("action."):
-        args = ", ".join(f"{k}={v}" for k, v in (d.get("args") or {}).items())
+        shown = ", ".join(f"{k}={v}" for k, v in (args or {}).items())
         outcome = "ok" if d.get("ok") else f"failed: {d.get('error', '')}"
-        return f"{d.get('action')}({args}) {outcome}"
+        return f"{d.get('action')}({shown}) {outcome}"
     if event.kind.startswith("alert."):
         return f"{d.get('alert')}: {d.get('summary', '')}"
-    for key in ("text", "outcome", "step", "team", "name", "scenario"):
-        if d.get(key):
-            extra = f" [{d['hypothesis']}]" if d.get("hypothesis") else ""
-            role = f"{d['role']}: " if d.get("role") else ""
-            return f"{role}{d[key]}{extra}"
-    return ", ".join(f"{k}={v}" for k, v in d.items() if not isinstance(v, (dict, list)))[:200]
+    said = args if args is not None else d  # the words of an incident keep what was said in args
+    parts = []
+    if said.get("role"):
+        parts.append(f"{said['role']}: {said.get('name', '')}")
+    if said.get("audience"):
+        parts.append(f"({said['audience']})")
+    for key in ("text", "team", "outcome", "step", "scenario"):
+        if said.get(key):
+            parts.append(str(said[key]))
+            break
+    if said.get("hypothesis"):
+        parts.append(f"[hypothesis: {said['hypothesis']}]")
+    if parts:
+        return " ".join(parts)
+    return ", ".join(f"{k}={round(v, 3) if isinstance(v, float) else v}" for k, v in d.items()
+                     if not isinstance(v, (dict, list)) and k not in ("ok", "duration_s", "action"))[:200]
 
 
 def clock(seconds: float | None) -> str:

@@ -272,7 +272,7 @@ class ConsoleState:
         cached = self._summaries.get(run_dir)
         if cached and cached[0] == key:
             return cached[1]
-        watch = self.watch(run_dir).refresh(force=True)
+        watch = self.watch(run_dir).refresh()
         started = watch.first("drill.started")
         data = started.data if started else {}
         total = par = None

@@ -70,8 +70,6 @@ class Tick:
 class RunWatch:
     """One run directory, followed as it grows; safe to share between request threads."""
 
-    MIN_INTERVAL_S = 0.2
-
     def __init__(self, run_dir: Path):
         self.run_dir = run_dir
         self.events: list[Event] = []
@@ -81,15 +79,10 @@ class RunWatch:
         self._events = Tail(run_dir / "events.jsonl")
         self._sli = Tail(run_dir / "sli.jsonl")
         self._lock = threading.Lock()
-        self._read_at = 0.0
 
-    def refresh(self, force: bool = False) -> RunWatch:
-        """Read what was appended (at most every MIN_INTERVAL_S unless forced)."""
+    def refresh(self) -> RunWatch:
+        """Read what was appended since the last call (a stat of each file when nothing was)."""
         with self._lock:
-            now = time.monotonic()
-            if not force and now - self._read_at < self.MIN_INTERVAL_S:
-                return self
-            self._read_at = now
             for line in self._events.read():
                 try:
                     self.events.append(Event.from_json(line))
