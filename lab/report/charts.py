@@ -42,7 +42,8 @@ def slo_chart(timeline: Timeline, card: ScoreCard, slo: float) -> str:
     fig = Figure(figsize=(10, 4.6))
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     xs = [s.offset_s for s in timeline.samples]
-    top.plot(xs, [s.ok / s.total * 100 for s in timeline.samples], color="#1b7837", lw=1.6, label="availability (probe)")
+    top.plot(xs, [s.ok / s.total * 100 if s.total else float("nan") for s in timeline.samples],  # a second with no answer
+             color="#1b7837", lw=1.6, label="availability (probe)")
     top.axhline(slo * 100, color="#999", ls=":", lw=1, label=f"SLO {slo:.0%}")
     top.set_ylim(-3, 103)
     top.set_ylabel("availability %")
