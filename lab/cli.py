@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "revert": ("lab.faults.cli:revert", "Revert one active fault, or all of them."),
     "recover": ("lab.faults.cli:recover", "Revert what the fault journal says is still active."),
     "faults": ("lab.faults.cli:faults", "List fault kinds and the faults active on a stack."),
+    "images": ("lab.stack.images_cli:images", "Build or list the images of the Compose stack (--offline: no registry)."),
     "proxy": ("lab.proxy.cli:proxy", "Run the Toxiproxy-compatible fault proxy in the foreground."),
     "load": ("lab.monitor.cli:load", "Show or change the player traffic the load generator sends."),
     "monitor": ("lab.monitor.cli:monitor", "Live view of availability, latency, DB connections and alerts."),

@@ -20,6 +20,7 @@ from lab.monitor.rules import RuleError, apply_overrides, default_rules, parse_a
 from lab.monitor.view import plain_line, render
 from lab.stack.cli import stack_options
 from lab.stack.local import LocalStack
+from lab.stack.open import open_stack
 from lab.stack.state import default_root
 from loadgen.mix import MixError, parse_mix
 from loadgen.shapes import SHAPES, ShapeError, parse_shape
@@ -28,7 +29,7 @@ console = Console(highlight=False, soft_wrap=True)
 
 
 def _stack(name: str, root: Path | None) -> LocalStack:
-    return LocalStack(name, root or default_root())
+    return open_stack(name, root or default_root())  # type: ignore[no-any-return]
 
 
 @click.group()

@@ -208,9 +208,12 @@ class MonitorThread:
 
 
 def pg_target_of(stack: object) -> PgTarget:
-    """The superuser socket target of an embedded stack's cluster."""
+    """The superuser target of a stack: its own (a compose stack's published port), else the
+    socket of an embedded stack's cluster."""
     from lab.stack import postgres
 
+    if hasattr(stack, "admin_target"):
+        return stack.admin_target()  # type: ignore[no-any-return]
     cluster = stack.cluster()  # type: ignore[attr-defined]
     return PgTarget(host=str(cluster.sockdir), port=cluster.port, user=postgres.SUPERUSER, dbname="postgres")
 

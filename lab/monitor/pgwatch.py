@@ -36,9 +36,11 @@ class PgTarget:
     port: int
     user: str
     dbname: str = "postgres"
+    password: str | None = None  # TCP targets (a compose stack's published port); sockets need none
 
     def dsn(self, timeout: float) -> str:
-        return (f"host={self.host} port={self.port} user={self.user} dbname={self.dbname} "
+        secret = f" password={self.password}" if self.password else ""
+        return (f"host={self.host} port={self.port} user={self.user} dbname={self.dbname}{secret} "
                 f"connect_timeout={max(2, int(timeout + 0.999))} application_name=gameday-monitor")
 
 

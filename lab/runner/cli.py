@@ -21,6 +21,7 @@ from lab.stack import procs
 from lab.stack.cli import _stack, stack_options
 from lab.stack.config import load_config
 from lab.stack.local import LocalStack
+from lab.stack.open import KINDS, open_stack
 
 console = Console(highlight=False)
 
@@ -63,10 +64,11 @@ def _render(status: DrillStatus, title: str) -> Group:
     return Group(head, events)
 
 
-def _stack_for(scenario, name: str, root: Path | None) -> tuple[LocalStack, bool]:  # type: ignore[no-untyped-def]
+def _stack_for(scenario, name: str, root: Path | None,  # type: ignore[no-untyped-def]
+               kind: str | None = None) -> tuple[LocalStack, bool]:
     """The stack to drill on: started with the scenario's settings, or an existing one that has them."""
     wanted = load_config(None, scenario.stack.overrides())
-    stack = LocalStack(name, root, wanted)
+    stack = open_stack(name, root, kind, wanted)
     if not stack.is_up():
         with console.status(f"bringing stack '{name}' up for {scenario.id} ..."):
             stack.up()
@@ -99,12 +101,14 @@ def _stack_for(scenario, name: str, root: Path | None) -> tuple[LocalStack, bool
 @click.option("--quiet", is_flag=True, help="No live view; print the outcome only.")
 @click.option("--steady-timeout", type=click.FloatRange(1, 3600), default=30.0, show_default=True,
               help="Seconds to wait for the steady state before refusing to start.")
+@click.option("--stack", "kind", type=click.Choice(KINDS), default=None,
+              help="Where to start Arcade when no stack runs under --name: local (default) or compose.")
 @stack_options
 def drill(scenario_ref: str, team: str, responder: str | None, speed: float, keep_stack: bool, quiet: bool,
-          steady_timeout: float, name: str, root: Path | None) -> None:
+          steady_timeout: float, kind: str | None, name: str, root: Path | None) -> None:
     """Run a scenario: check the steady state, inject its faults on schedule, record everything."""
     scenario, text = scenarios.load(scenarios.resolve(scenario_ref))
-    stack, started_here = _stack_for(scenario, name, root)
+    stack, started_here = _stack_for(scenario, name, root, kind)
     try:
         options = DrillOptions(team=team, speed=speed, responder=responder, actor=responder or getpass.getuser(),
                                steady_timeout_s=steady_timeout)

@@ -39,7 +39,7 @@ from lab.monitor.probe import ProbeConfig
 from lab.monitor.rules import default_rules
 from lab.runner.clock import Clock
 from lab.stack.local import LocalStack
-from lab.timeline.observers import Observers
+from lab.timeline.observers import observers_for
 from lab.timeline.store import TimelineStore
 
 
@@ -156,7 +156,7 @@ class Drill:
                                               "speed": self.options.speed}))
                 self.started.set()
                 outcome = "halted"
-                observe = Observers(self.stack, lambda kind, data: self.record(Source.OBSERVER, kind, data, "observer"))
+                observe = observers_for(self.stack, lambda kind, data: self.record(Source.OBSERVER, kind, data, "observer"))
                 try:
                     with observe:
                         outcome = self._loop()

@@ -11,9 +11,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from lab.errors import UsageError
 from lab.stack.base import StackStatus
 from lab.stack.config import load_config
-from lab.stack.local import ALL_SERVICES, LocalStack, all_stacks
+from lab.stack.local import ALL_SERVICES
+from lab.stack.open import KINDS, all_stacks, open_stack
 from lab.stack.state import default_root
 
 console = Console(stderr=False, highlight=False)
@@ -32,19 +34,21 @@ def stack_options(fn):  # type: ignore[no-untyped-def]
     return fn
 
 
-def _stack(name: str, root: Path | None) -> LocalStack:
-    return LocalStack(name, root or default_root())
+def _stack(name: str, root: Path | None):  # type: ignore[no-untyped-def]
+    """The stack running under that name, whatever its kind (local if none runs)."""
+    return open_stack(name, root or default_root())
 
 
 @click.command()
 @stack_options
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="YAML stack config.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config key, e.g. web.access_mode=per-request.")
-@click.option("--stack", "mode", type=click.Choice(["local"]), default="local", show_default=True, help="Where Arcade runs.")
+@click.option("--stack", "mode", type=click.Choice(KINDS), default="local", show_default=True,
+              help="Where Arcade runs: local processes, or containers on a Docker engine (Compose).")
 def up(name: str, root: Path | None, config_file: Path | None, overrides: tuple[str, ...], mode: str) -> None:
     """Start a stack (PostgreSQL + Arcade) and wait until it is healthy."""
     config = load_config(config_file, overrides)
-    stack = LocalStack(name, root or default_root(), config)
+    stack = open_stack(name, root or default_root(), mode, config)
     started = time.monotonic()
     with err.status(f"bringing stack '{name}' up ...") as spinner:
         status = stack.up(progress=lambda msg: spinner.update(msg))
@@ -55,7 +59,7 @@ def up(name: str, root: Path | None, config_file: Path | None, overrides: tuple[
     console.print(f"  stop with: gameday down --name {name}")
 
 
-def _revert_faults(stack: LocalStack) -> None:
+def _revert_faults(stack) -> None:  # type: ignore[no-untyped-def]
     """Undo faults the journal says are still active (a crashed drill), before down or after up."""
     from lab.faults import engine
 
@@ -72,13 +76,14 @@ def _revert_faults(stack: LocalStack) -> None:
 @stack_options
 @click.option("--all", "every", is_flag=True, help="Stop every stack under the run root.")
 @click.option("--purge", is_flag=True, help="Also delete the stack's data and logs.")
-def down(name: str, root: Path | None, every: bool, purge: bool) -> None:
+@click.option("--keep-data", is_flag=True, help="Compose: keep the database volume (it is removed otherwise).")
+def down(name: str, root: Path | None, every: bool, purge: bool, keep_data: bool) -> None:
     """Stop everything a stack started (idempotent)."""
     names = all_stacks(root or default_root()) if every else [name]
     for stack_name in names:
         stack = _stack(stack_name, root)
         _revert_faults(stack)
-        was_up = stack.down(purge=purge)
+        was_up = stack.down(purge=purge, keep_data=keep_data) if stack.mode == "compose" else stack.down(purge=purge)
         verb = "stopped" if was_up else "was not running"
         console.print(f"stack '{stack_name}' {verb}" + (" (data purged)" if purge else ""))
     if every and not names:
@@ -132,7 +137,11 @@ def logs(service: str, name: str, root: Path | None, lines: int, follow: bool) -
     stack = _stack(name, root)
     stack._require_up()
     click.echo(stack.logs(service, lines))
-    if follow:
+    if follow and stack.mode == "compose":
+        for chunk in stack.follow_logs(service):
+            sys.stdout.write(chunk)
+            sys.stdout.flush()
+    elif follow:
         path = stack.log_path(service)
         with open(path, "rb") as fh:
             fh.seek(0, 2)
@@ -146,12 +155,14 @@ def logs(service: str, name: str, root: Path | None, lines: int, follow: bool) -
 
 
 @click.command()
-@click.argument("action", type=click.Choice(["restart", "stop", "start", "pause", "resume"]))
+@click.argument("action", type=click.Choice(["restart", "stop", "start", "pause", "resume", "kill"]))
 @click.argument("service", type=click.Choice(ALL_SERVICES))
 @stack_options
 def service(action: str, service: str, name: str, root: Path | None) -> None:
-    """Restart, stop, start, pause (SIGSTOP) or resume one service."""
+    """Restart, stop, start, pause (SIGSTOP; docker pause), resume or kill (compose) one service."""
     handle = _stack(name, root).service(service)
+    if not hasattr(handle, action):
+        raise UsageError(f"{action}: not available on a local stack; valid: restart, stop, start, pause, resume")
     getattr(handle, action)()
     console.print(f"{service}: {action} done")
 
@@ -161,7 +172,7 @@ def service(action: str, service: str, name: str, root: Path | None) -> None:
 @click.argument("count", type=click.IntRange(1, 64))
 @stack_options
 def scale(service: str, count: int, name: str, root: Path | None) -> None:
-    """Set the number of Arcade worker processes."""
+    """Set the number of Arcade worker processes (compose: web containers)."""
     workers = _stack(name, root).scale_web(count)
     console.print(f"web: {workers} workers")
 

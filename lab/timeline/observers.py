@@ -91,3 +91,12 @@ class Observers:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(5)
+
+
+def observers_for(stack: LocalStack, record: Record, interval: float = 0.5):  # type: ignore[no-untyped-def]
+    """The observers that fit the stack: Docker events for a compose stack, polling otherwise."""
+    if getattr(stack, "mode", "local") == "compose":
+        from lab.timeline.docker_events import ComposeObservers
+
+        return ComposeObservers(stack, record, interval)
+    return Observers(stack, record, interval)

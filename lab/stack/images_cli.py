@@ -1,0 +1,51 @@
+"""`gameday images build [--offline] | list`: the images of the Compose stack."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from lab.stack import images as img
+from lab.stack.engine import engine
+
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+@click.group()
+def images() -> None:
+    """Build or list the images of the Compose stack."""
+
+
+@images.command("build")
+@click.option("--offline", is_flag=True,
+              help="Build every image here from the OS package mirror (debootstrap) and wheels built on this "
+                   "host; no container registry needed.")
+@click.option("--force", is_flag=True, help="Rebuild even when an image with the same inputs exists.")
+def build(offline: bool, force: bool) -> None:
+    """Build (or reuse) every image `gameday up --stack compose` needs, and remember the choice."""
+    client = engine()
+    with err.status("images ...") as spinner:
+        run = img.build_offline if offline else img.build_public
+        report = run(client, progress=lambda msg: spinner.update(msg), force=force)
+    table = Table(title=f"images ({'offline' if offline else 'public'}) in {report.seconds:.0f} s",
+                  title_justify="left")
+    for col in ("image", "what happened", "seconds", "size MB"):
+        table.add_column(col)
+    for out in report.outcomes:
+        table.add_row(out.image, "built" if out.built else "reused", f"{out.seconds:.0f}",
+                      "-" if out.size_mb is None else f"{out.size_mb:.0f}")
+    console.print(table)
+    for var, name in report.images.items():
+        console.print(f"  {var}={name}")
+    console.print(f"written to {report.env_file}")
+
+
+@images.command("list")
+def list_images() -> None:
+    """Show the image each variable stands for, and whether it is present here."""
+    client = engine()
+    for var, name in img.chosen().items():
+        mark = "[green]present[/]" if img.present(client, name) else "[red]missing[/]"
+        console.print(f"{var:<20} {name:<50} {mark}")
