@@ -17,6 +17,7 @@ from lab.actions import (
     set_db_setting,
     shed_load,
     status,
+    terminate_blocking,
     terminate_idle,
 )
 from lab.actions.base import Action
@@ -38,6 +39,7 @@ ACTIONS: dict[str, Action] = {
         scale_web.ACTION,
         restart.ACTION,
         terminate_idle.ACTION,
+        terminate_blocking.ACTION,
         kill_query.ACTION,
         shed_load.ACTION,
         rollback_deploy.ACTION,
