@@ -6,8 +6,12 @@ and the scripted responders, so every action leaves the same kind of event.
 
 from __future__ import annotations
 
+import json
+import os
 import time
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,6 +20,7 @@ from lab.actions import ACTIONS
 from lab.actions.base import Action, ActionContext
 from lab.core.errors import did_you_mean, first_error
 from lab.errors import UsageError
+from lab.stack import procs
 
 
 @dataclass(frozen=True)
@@ -50,14 +55,49 @@ def perform(name: str, args: dict[str, Any], ctx: ActionContext) -> Performed:
     (an unknown PostgreSQL setting); it does so before changing anything, and nothing is recorded."""
     action, parsed = check(name, args)
     started = time.monotonic()
+    marker = _mark_in_flight(ctx, name, parsed) if action.category == "change" else None
     try:
         result, ok, error = action.run(ctx, parsed), True, None
     except UsageError:
         raise
     except Exception as exc:  # a failed action is part of the story
         result, ok, error = {}, False, str(exc)
+    finally:
+        if marker is not None:
+            marker.unlink(missing_ok=True)
     data: dict[str, Any] = {"action": name, "args": parsed.model_dump(mode="json"), "result": result, "ok": ok,
                             "duration_s": round(time.monotonic() - started, 3)}
     if error:
         data["error"] = error
     return Performed(event_kind(action), data)
+
+
+def _in_flight_dir(stack: Any) -> Path:
+    return Path(stack.run_dir) / "in-flight"
+
+
+def _mark_in_flight(ctx: ActionContext, name: str, parsed: Any) -> Path | None:
+    """Say a changing action is running, so observers do not take its effects for outside changes."""
+    folder = _in_flight_dir(ctx.stack)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        marker = folder / f"{os.getpid()}-{uuid.uuid4().hex[:8]}.json"
+        marker.write_text(json.dumps({"action": name, "args": parsed.model_dump(mode="json"), "pid": os.getpid()}))
+        return marker
+    except OSError:
+        return None
+
+
+def actions_in_flight(stack: Any) -> list[dict[str, Any]]:
+    """The changing actions running on a stack now (markers of dead processes are removed)."""
+    out = []
+    for marker in sorted(_in_flight_dir(stack).glob("*.json")):
+        try:
+            info = json.loads(marker.read_text())
+        except (OSError, ValueError):
+            continue
+        if not procs.alive(int(info.get("pid", 0))):
+            marker.unlink(missing_ok=True)
+            continue
+        out.append(info)
+    return out

@@ -13,18 +13,19 @@ journal.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from lab.actions.base import ActionContext
-from lab.actions.perform import perform
+from lab.actions.perform import actions_in_flight, perform
 from lab.core import escalation
 from lab.core.scenario import Scenario
 from lab.core.schedule import due, scale_durations
@@ -39,7 +40,7 @@ from lab.monitor.probe import ProbeConfig
 from lab.monitor.rules import default_rules
 from lab.runner.clock import Clock
 from lab.stack.local import LocalStack
-from lab.timeline.observers import observers_for
+from lab.timeline.observers import EXPLAIN_WINDOW_S, explained_by, observers_for
 from lab.timeline.store import TimelineStore
 
 
@@ -120,6 +121,9 @@ class Drill:
         self._tail = 0  # how far the drill has read its own timeline (for pages to other teams)
         self._last_tail = 0.0
         self.escalations: list[escalation.Escalation] = []
+        self._recent: list[Event] = []  # the last EXPLAIN_WINDOW_S seconds of events, and a margin
+        self._read_lock = threading.Lock()
+        self._faults_in_flight: list[str] = []  # kinds being injected or reverted right now
 
     # --- public ------------------------------------------------------------------------------
 
@@ -156,7 +160,7 @@ class Drill:
                                               "speed": self.options.speed}))
                 self.started.set()
                 outcome = "halted"
-                observe = observers_for(self.stack, lambda kind, data: self.record(Source.OBSERVER, kind, data, "observer"))
+                observe = observers_for(self.stack, self.observed)
                 try:
                     with observe:
                         outcome = self._loop()
@@ -179,11 +183,40 @@ class Drill:
 
     # --- recording -----------------------------------------------------------------------------
 
-    def record(self, source: Source, kind: str, data: dict[str, Any], actor: str = "lab") -> Event:
-        event = self.timeline.append(source, kind, actor, data, offset_s=self.clock.now())
+    def record(self, source: Source, kind: str, data: dict[str, Any], actor: str = "lab",
+               offset_s: float | None = None) -> Event:
+        event = self.timeline.append(source, kind, actor, data, offset_s=self.clock.now() if offset_s is None else offset_s)
         with self._lock:
             self.status.recent = [*self.status.recent[-7:], event]
         return event
+
+    def observed(self, kind: str, data: dict[str, Any]) -> None:
+        """An observer saw a change (called on its thread). Recorded unless the lab made it: a
+        team action or fault running now, or one that ended within EXPLAIN_WINDOW_S."""
+        self._read_recent()
+        in_flight = [(Source.TEAM, marker) for marker in actions_in_flight(self.stack)]
+        in_flight += [(Source.RUNNER, {"kind": k}) for k in list(self._faults_in_flight)]
+        with self._read_lock:
+            recent = list(self._recent)
+        if explained_by(kind, time.time(), recent, in_flight) is None:
+            self.record(Source.OBSERVER, kind, data, "observer")
+
+    def _read_recent(self) -> None:
+        """Read the drill's own new events: pages to other teams, and the recent window that
+        explains observed changes (called from the loop and the observers' thread)."""
+        with self._read_lock:
+            self._read_recent_locked()
+
+    def _read_recent_locked(self) -> None:
+        events, self._tail = self.timeline.read_from(self._tail)
+        for event in events:
+            if event.source is Source.TEAM and event.kind == "escalate":
+                team = str((event.data.get("args") or {}).get("team", "")) or "another"
+                self.escalations.append(escalation.Escalation(team, event.offset_s))
+        horizon = time.time() - 2 * EXPLAIN_WINDOW_S
+        self._recent = [e for e in (*self._recent, *events) if e.wall >= horizon]
+        if len(self._recent) > 1000:  # a flood of events: the window only needs the latest
+            self._recent = self._recent[-1000:]
 
     def alert(self, event: AlertEvent) -> None:
         """An alert fired or resolved (called on the monitor's thread)."""
@@ -280,11 +313,7 @@ class Drill:
         """Teams paged with `gameday escalate` answer after a realistic delay, with what they measure."""
         if time.monotonic() - self._last_tail >= 0.5:
             self._last_tail = time.monotonic()
-            events, self._tail = self.timeline.read_from(self._tail)
-            for event in events:
-                if event.source is Source.TEAM and event.kind == "escalate":
-                    team = str((event.data.get("args") or {}).get("team", "")) or "another"
-                    self.escalations.append(escalation.Escalation(team, event.offset_s))
+            self._read_recent()
         for page in [p for p in self.escalations if now >= p.due_s]:
             self.escalations.remove(page)
             self.record(Source.FACILITATOR, "escalation.answered", {
@@ -324,7 +353,8 @@ class Drill:
         fault_id = engine.new_id(self.stack, step.id)
         params = scale_durations(step.params, self.options.speed)
         try:
-            engine.inject(self.stack, step.kind, params, fault_id=fault_id, run_id=self.run_id)
+            with self._faulting([step.kind]):
+                engine.inject(self.stack, step.kind, params, fault_id=fault_id, run_id=self.run_id)
         except Exception as exc:
             self.record(Source.RUNNER, "fault.failed", {"step": step.id, "kind": step.kind, "error": str(exc)})
             return
@@ -338,8 +368,10 @@ class Drill:
         fault_id = self.fault_ids.get(step_id)
         active = engine.journal_for(self.stack).active()
         if fault_id and fault_id in active:
-            engine.revert(self.stack, active[fault_id])
-            self.record(Source.RUNNER, "fault.reverted", {"step": step_id, "fault_id": fault_id})
+            with self._faulting([active[fault_id].kind]):
+                engine.revert(self.stack, active[fault_id])
+            self.record(Source.RUNNER, "fault.reverted", {"step": step_id, "fault_id": fault_id,
+                                                          "kind": active[fault_id].kind})
 
     def _respond(self, step: Any) -> None:
         actor = self.options.responder or self.options.actor
@@ -362,10 +394,22 @@ class Drill:
         if self.on_status:
             self.on_status(snapshot)
 
+    @contextlib.contextmanager
+    def _faulting(self, kinds: list[str]) -> Iterator[None]:
+        """Faults of these kinds are being injected or reverted: their effects are the lab's own."""
+        self._faults_in_flight.extend(kinds)
+        try:
+            yield
+        finally:
+            for kind in kinds:
+                self._faults_in_flight.remove(kind)
+
     def _revert_faults(self) -> None:
         """Revert whatever this run still has active (idempotent)."""
         try:
-            reverted = engine.revert_all(self.stack, run_id=self.run_id)
+            kinds = [a.kind for a in engine.journal_for(self.stack).active().values()]
+            with self._faulting(kinds):
+                reverted = engine.revert_all(self.stack, run_id=self.run_id)
         except Exception as exc:
             self.record(Source.RUNNER, "fault.revert_failed", {"error": str(exc)})
             return

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import astuple, dataclass
 from typing import Any
 
+from lab.core.timeline import Event, Source
 from lab.stack import procs
 from lab.stack.local import LocalStack
 
@@ -60,6 +61,46 @@ def changes(before: Snapshot, after: Snapshot) -> list[tuple[str, dict[str, Any]
     elif before.web_workers is not None and after.web_workers is not None and before.web_workers != after.web_workers:
         out.append(("web.scaled", {"before": before.web_workers, "after": after.web_workers}))
     return out
+
+
+# What the lab itself does that an observer would also see: team actions run through the lab
+# (not commands typed in the recorded shell: those happened outside it) and the runner's faults.
+LAB_CAUSES: dict[str, tuple[set[str], set[str]]] = {
+    # observed kind: (team actions, fault kinds)
+    "db.restarted": ({"restart:db"}, {"db_restart", "db_stop", "db_max_connections"}),
+    "db.connections_terminated": ({"terminate-idle-connections", "kill-query", "restart:db"},
+                                  {"connection_hog", "lock_contention", "ddl_lock_queue", "slow_query", "db_restart",
+                                   "db_stop", "db_max_connections", "traffic_surge"}),
+    "web.restarted": ({"restart:web", "rollback-deploy", "enable-pooler"}, {"bad_deploy"}),
+    "web.scaled": ({"scale-web", "restart:web", "rollback-deploy", "enable-pooler"}, {"bad_deploy", "web_worker_kill"}),
+}
+EXPLAIN_WINDOW_S = 3.0  # a lab event this long before the change explains it (observers poll every 0.5 s)
+
+
+def _explains(kind: str, source: Source, data: dict[str, Any]) -> bool:
+    actions, faults = LAB_CAUSES.get(kind, (set(), set()))
+    if source is Source.TEAM and data.get("via") is None:
+        name = str(data.get("action", ""))
+        service = (data.get("args") or {}).get("service")
+        return name in actions or bool(service and f"{name}:{service}" in actions)
+    if source is Source.RUNNER:
+        return data.get("kind") in faults
+    return False
+
+
+def explained_by(kind: str, observed_wall: float, events: list[Event],
+                 in_flight: list[tuple[Source, dict[str, Any]]] = ()) -> str | None:  # type: ignore[assignment]
+    """What of the lab's own doing explains an observed change (pure): an action or fault still
+    running (`in_flight`: its event is written when it ends), or one that ended within
+    EXPLAIN_WINDOW_S. None: the change was made outside the lab."""
+    for source, data in in_flight:
+        if _explains(kind, source, data):
+            return f"in flight: {data.get('action') or data.get('kind')}"
+    for event in reversed(events):
+        if observed_wall - EXPLAIN_WINDOW_S <= event.wall and event.kind.startswith(("action.", "fault.")):
+            if _explains(kind, event.source, event.data):
+                return f"event {event.id}"
+    return None
 
 
 class Observers:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import signal
 import subprocess
 import time
@@ -58,6 +59,20 @@ def test_terminated_sessions_and_a_killed_web_master_are_observed(drill):
     stack.scale_web(3)
     assert observed(run_dir, "web.scaled", since, 3)
     stack.scale_web(2)
+
+
+def test_changes_the_lab_made_itself_are_not_observed_again(drill):
+    stack, run_dir, env = drill
+    time.sleep(1.5)  # earlier changes made by hand are observed first
+    since = len(TimelineStore(run_dir / "events.jsonl").read())
+    for args in (("act", "restart", "web"), ("act", "scale-web", "3"), ("act", "scale-web", "2")):
+        result = subprocess.run([sys.executable, "-m", "lab.cli", *args, "--name", "act"], env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+    time.sleep(2.0)  # four observer ticks
+    kinds = [e.kind for e in TimelineStore(run_dir / "events.jsonl").read()[since:]]
+    assert kinds.count("action.restart") == 1 and kinds.count("action.scale-web") == 2
+    assert not [k for k in kinds if k.startswith("web.")], kinds
 
 
 @pytest.mark.parametrize(("before", "after", "kinds"), [
