@@ -26,10 +26,10 @@ def console(host: str, port: int, scenario_dir: Path | None, quiet: bool, name: 
     """Serve the drill console for the stack NAME: the team view, the facilitator view, history."""
     from lab.console.app import ConsoleConfig
     from lab.runner.scenarios import SCENARIO_DIR
-    from lab.stack.local import LocalStack
+    from lab.stack.state import check_name
 
     base = (root or default_root()).absolute()
-    LocalStack(name, base)  # the stack name is checked like every other command's
+    check_name(name)  # the stack name is checked like every other command's
     config = ConsoleConfig(stack=name, root=base, scenario_dir=(scenario_dir or SCENARIO_DIR).absolute())
 
     def announce(info: dict[str, object]) -> None:

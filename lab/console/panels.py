@@ -33,6 +33,9 @@ def services(state: ConsoleState) -> list[ServiceRow] | None:
         return None
     rows = []
     for name, svc in st.services.items():
+        if st.mode != "local":  # containers: their state is the engine's, not asked for here
+            rows.append(ServiceRow(name, svc.pid, "container"))
+            continue
         alive = procs.alive(svc.pid)
         rows.append(ServiceRow(name, svc.pid, "paused" if alive and svc.paused else "running" if alive else "stopped"))
     return rows

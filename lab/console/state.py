@@ -24,7 +24,7 @@ from lab.core.scenario import Scenario
 from lab.core.scoring import ScoreCard, Timeline, score
 from lab.errors import LabError, UsageError
 from lab.stack import procs
-from lab.stack.local import LocalStack
+from lab.stack.open import open_stack
 from lab.timeline.recorder import drill_marker
 
 PHASES = ("none", "starting", "running", "finishing", "ended")
@@ -76,7 +76,7 @@ class ConsoleState:
     """Everything the views read; shared by the request threads."""
 
     def __init__(self, stack_name: str, root: Path, scenario_dir: Path):
-        self.stack = LocalStack(stack_name, root)
+        self.stack_name = stack_name
         self.root = root
         self.scenario_dir = scenario_dir
         self.files = root / "console" / stack_name  # the console's own files (drill log)
@@ -91,6 +91,11 @@ class ConsoleState:
         self._summaries: dict[Path, tuple[tuple[int, int], RunSummary]] = {}
         self._lock = threading.Lock()
         self._start_lock = threading.Lock()
+
+    @property
+    def stack(self) -> Any:
+        """The stack under the console's name, of whatever kind it was started as (local by default)."""
+        return open_stack(self.stack_name, self.root)
 
     # --- the drill ---------------------------------------------------------------------------
 
@@ -183,7 +188,7 @@ class ConsoleState:
             path, scenario = self.scenario(scenario_ref)
             self.files.mkdir(parents=True, exist_ok=True)
             cmd = [sys.executable, "-m", "lab.cli", "drill", str(path), "--team", team, "--speed", f"{speed:g}",
-                   "--quiet", "--name", self.stack.name, "--root", str(self.root)]
+                   "--quiet", "--name", self.stack_name, "--root", str(self.root)]
             if responder == "autopilot":
                 cmd.append("--autopilot")
             elif responder == "wrong_turns":

@@ -103,11 +103,14 @@ def _stack_for(scenario, name: str, root: Path | None,  # type: ignore[no-untype
               help="Seconds to wait for the steady state before refusing to start.")
 @click.option("--stack", "kind", type=click.Choice(KINDS), default=None,
               help="Where to start Arcade when no stack runs under --name: local (default) or compose.")
+@click.option("--console", "with_console", is_flag=True,
+              help="Also serve the web console (`gameday console`) for the facilitator and the team.")
 @stack_options
 def drill(scenario_ref: str, team: str, responder: str | None, speed: float, keep_stack: bool, quiet: bool,
-          steady_timeout: float, kind: str | None, name: str, root: Path | None) -> None:
+          steady_timeout: float, kind: str | None, with_console: bool, name: str, root: Path | None) -> None:
     """Run a scenario: check the steady state, inject its faults on schedule, record everything."""
     scenario, text = scenarios.load(scenarios.resolve(scenario_ref))
+    web = _console(name, root) if with_console else None  # stopped when this command ends, on every path
     stack, started_here = _stack_for(scenario, name, root, kind)
     try:
         options = DrillOptions(team=team, speed=speed, responder=responder, actor=responder or getpass.getuser(),
@@ -140,6 +143,19 @@ def drill(scenario_ref: str, team: str, responder: str | None, speed: float, kee
     from lab.report.cli import after_drill
 
     after_drill(result.run_dir)
+    if web is not None:
+        web.linger(console.print)
+
+
+def _console(name: str, root: Path | None):  # type: ignore[no-untyped-def]
+    """`gameday console` for this stack, in a child process tied to this command's lifetime."""
+    from lab.console.server import ConsoleProcess, banner
+    from lab.stack.state import default_root
+
+    web = click.get_current_context().with_resource(ConsoleProcess(name, (root or default_root()).absolute()))
+    for line in banner(web.info):
+        console.print(line, soft_wrap=True)
+    return web
 
 
 def _print_timeline(run_dir: Path) -> None:
