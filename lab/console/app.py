@@ -37,6 +37,7 @@ def create_app(config: ConsoleConfig) -> Flask:
     app.jinja_env.globals.update(panels.template_helpers())
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),  # sessions end when the console stops
+        SESSION_COOKIE_NAME=f"gameday_console_{config.stack}",  # consoles of other stacks on this host keep theirs
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         WTF_CSRF_TIME_LIMIT=None,  # a drill page stays open for hours; the token lives as long as the session

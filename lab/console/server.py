@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -43,11 +44,17 @@ def serve(config: ConsoleConfig, host: str, port: int, announce: Callable[[dict[
     """Serve until SIGINT or SIGTERM; `announce` gets the address and tokens once listening."""
     app = create_app(config)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-    try:
-        server = make_server(host, port, app, threaded=True)
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:  # bound here so that a taken port is a one-line usage error (Werkzeug would exit by itself)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(128)
+        server = make_server(host, port, app, threaded=True, fd=listener.fileno())
     except OSError as exc:
         raise PortInUseError(f"--port {port}: cannot listen on {host}:{port} ({exc.strerror}); "
                              "pick another port, or --port 0 for a free one") from None
+    finally:
+        listener.close()  # the server holds its own duplicate of the socket
     server.daemon_threads = True
     url = f"http://{host if ':' not in host else f'[{host}]'}:{server.port}/"
     info = {"pid": os.getpid(), "url": url, "stack": config.stack,
