@@ -54,6 +54,8 @@ def field_spec(name: str, info: FieldInfo) -> FieldSpec:
     if typing.get_origin(annotation) is Literal:
         return FieldSpec(name, label, "select", required, default, tuple(str(a) for a in typing.get_args(annotation)),
                          help=helptext)
+    if annotation is bool:
+        return FieldSpec(name, label, "select", required, default, ("true", "false"), help=helptext)
     if annotation is int:
         return FieldSpec(name, label, "number", required, default, help=helptext)
     if annotation is float:

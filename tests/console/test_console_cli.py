@@ -52,4 +52,8 @@ def test_every_action_has_a_form_matching_its_arguments():
     note = {f.name: f for f in fields(ACTIONS["note"])}
     assert note["text"].kind == "textarea" and note["text"].required and not note["hypothesis"].required
     for action in ACTIONS.values():
+        for spec in fields(action):
+            info = action.args.model_fields[spec.name]
+            if info.annotation is bool:
+                assert spec.kind == "select" and spec.choices == ("true", "false")
         assert [f.name for f in fields(action)] == list(action.args.model_fields)
