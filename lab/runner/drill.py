@@ -210,6 +210,8 @@ class Drill:
     def _read_recent_locked(self) -> None:
         events, self._tail = self.timeline.read_from(self._tail)
         for event in events:
+            if event.source is Source.FACILITATOR and event.kind == "hint.released":
+                self.done.add(f"hint:{event.data.get('id')}")  # released early: not again on schedule
             if event.source is Source.TEAM and event.kind == "escalate":
                 team = str((event.data.get("args") or {}).get("team", "")) or "another"
                 self.escalations.append(escalation.Escalation(team, event.offset_s))

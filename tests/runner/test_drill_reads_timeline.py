@@ -1,11 +1,15 @@
-"""Paging another team: it answers after a realistic (drill-time) delay with what it measures."""
+"""The drill reads its own timeline: paged teams answer after a realistic (drill-time) delay with
+what they measure; a hint the facilitator released early is not released again."""
 
 from __future__ import annotations
+
+import threading
 
 import pytest
 import yaml
 
 from lab.core import escalation
+from lab.core.timeline import Source
 from lab.runner import scenarios
 from lab.runner.drill import Drill, DrillOptions
 from lab.stack.config import load_config
@@ -51,6 +55,33 @@ def test_paged_teams_answer_after_their_delay_with_what_they_see(run_root):
     for event, kind in ((network, "network"), (dba, "database"), (other, "other")):
         assert event.data["delay_s"] >= escalation.DELAY_S[kind]
         assert event.offset_s >= event.data["asked_at_s"] + escalation.DELAY_S[kind]
+
+
+def test_a_hint_released_early_is_not_released_again(run_root):
+    run_root.mkdir(parents=True, exist_ok=True)
+    path = run_root / "hints.yaml"
+    spec = {**SCENARIO, "id": "hints", "autopilot": [{"action": "note", "args": {"text": "waiting"}, "at_s": 1}],
+            "time_limit_s": 300, "hints": [{"id": "look-at-db", "text": "Look at the database.", "at_s": 150}]}
+    path.write_text(yaml.safe_dump(spec))
+    scenario, text = scenarios.load(path, runbooks=["db-connection-exhaustion"])
+    stack = LocalStack("hints", run_root, load_config(None, scenario.stack.overrides()))
+    stack.up()
+    try:
+        drill = Drill(scenario, text, stack, DrillOptions(speed=100.0, responder="autopilot"))
+
+        def release_early() -> None:
+            drill.started.wait(60)
+            drill.timeline.append(Source.FACILITATOR, "hint.released", "facilitator",
+                                  {"id": "look-at-db", "text": "Look at the database.", "cost": 5}, offset_s=0.0)
+
+        early = threading.Thread(target=release_early)
+        early.start()
+        drill.run()
+        early.join()
+    finally:
+        stack.down(purge=True)
+    released = [e for e in drill.timeline.read() if e.kind == "hint.released"]
+    assert [e.source.value for e in released] == ["facilitator"]
 
 
 @pytest.mark.parametrize(("team", "kind"), [("network", "network"), ("NetOps", "network"), ("db-team", "database"),
