@@ -316,9 +316,11 @@ def recovery(scenario: Scenario, record: DrillRecord, broke_at: float | None) ->
                      f"recovered at {_t(record.recovered_s)}, {record.recovered_s - broke_at:.0f} drill s after the SLO broke",
                      figures).timed(seconds)
     if record.outcome == "time_limit":
-        return Check("recovery", Status.FAILED, 0.0, expected,
-                     f"not recovered at the time limit ({_t(record.end_s)}): availability "
-                     f"{pct(record.end_availability)} over the last window", figures).timed(seconds)
+        measured = (f"not recovered at the time limit ({_t(record.end_s)}): availability "
+                    f"{pct(record.end_availability)} over the last window")
+        if causes and record.end_availability is not None and record.end_availability >= success.availability_min:
+            measured += f"; the SLO held, so a named cause was still present ({', '.join(causes)})"
+        return Check("recovery", Status.FAILED, 0.0, expected, measured, figures).timed(seconds)
     return Check("recovery", Status.ERROR, 0.0, expected, f"the drill ended as '{record.outcome}' at {_t(record.end_s)}",
                  figures).timed(seconds)
 

@@ -17,38 +17,53 @@ import json
 import shutil
 import threading
 import time
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lab.core.scenario import Scenario
 from lab.core.scoring import ScoreCard, score
-from lab.errors import UsageError
+from lab.errors import MissingDependencyError, UsageError
 from lab.faults import FAULTS
 from lab.runner.drill import Drill, DrillOptions, DrillRefused
+from lab.stack import open as stack_opener
 from lab.stack.config import StackConfig, load_config
-from lab.stack.local import LocalStack
+from lab.stack.open import KINDS
 from lab.timeline.store import TimelineStore
 from lab.verify import evaluate
 from lab.verify.evaluate import DrillRecord, Second, SymptomSpec
 from lab.verify.model import ORDER, Check, ScenarioReport, Status, error, skipped
 
-STACK_MODES = ("local", "compose")
+STACK_MODES = KINDS
 
 
-def open_stack(mode: str, name: str, root: Path, config: StackConfig) -> LocalStack:
-    """The stack a scenario is verified on (`--stack local|compose`)."""
-    if mode == "local":
-        return LocalStack(name, root, config)
-    raise UsageError(f"--stack {mode}: compose stack not available")
+def open_stack(mode: str, name: str, root: Path, config: StackConfig) -> Any:
+    """The stack a scenario is verified on (`--stack local|compose`): a LocalStack or a ComposeStack."""
+    return stack_opener.open_stack(name, root, mode, config)
 
 
 def check_stack_mode(mode: str) -> None:
-    """Refuse a stack mode that cannot run here, before anything starts."""
+    """Refuse, before anything starts, a kind of stack that cannot run here (MissingDependencyError:
+    no Docker engine, no Compose CLI, images not built)."""
     if mode not in STACK_MODES:
         raise UsageError(f"--stack {mode}: valid: {', '.join(STACK_MODES)}")
-    if mode != "local":
-        open_stack(mode, "probe", Path("."), StackConfig())
+    if mode == "compose":
+        from lab.stack import images
+        from lab.stack.engine import compose_cli, engine
+
+        client = engine()
+        try:
+            compose_cli()
+            wanted = images.chosen()
+            missing = [f"{var}={wanted[var]}" for var in ("LAB_DB_IMAGE", "LAB_TOXIPROXY_IMAGE", "LAB_IMAGE")
+                       if not images.present(client, wanted[var])]
+        finally:
+            client.close()
+        if missing:
+            raise MissingDependencyError(f"--stack compose: images not present here: {', '.join(missing)}; "
+                                         "`gameday images build` builds them (`--offline` where no registry answers)")
 
 
 @dataclass(frozen=True)
@@ -57,6 +72,7 @@ class VerifyOptions:
     speed: float = 10.0
     root: Path = Path(".gameday/verify")
     steady_timeout_s: float = 30.0
+    token: str = field(default_factory=lambda: uuid.uuid4().hex[:4])  # keeps stack names unique per run
 
 
 class Cancel:
@@ -145,7 +161,8 @@ class ScenarioVerify:
         self.scenario, self.text, self.options, self.cancel, self.on_check = scenario, text, options, cancel, on_check
         self.validate_s = validate_s
         self.dir = (options.root / f"{index:02d}-{scenario.id}").absolute()
-        self.name = f"v{index}-{scenario.id}"[:32].rstrip("-_")
+        # Compose project names are machine-wide: the run's token keeps two verify runs apart.
+        self.name = f"v{index}-{options.token}-{scenario.id}"[:32].rstrip("-_")
         self.report = ScenarioReport(scenario.id, display, options.stack, options.speed)
         self.down_s = 0.0
         self.down_problems: list[str] = []
@@ -282,13 +299,11 @@ class ScenarioVerify:
 
     # --- cleanup -----------------------------------------------------------------------------------
 
-    def _down(self, stack: LocalStack, label: str) -> None:
-        """Stop the stack and delete its cluster; keep a copy of its logs beside the runs."""
+    def _down(self, stack: Any, label: str) -> None:
+        """Stop the stack and delete its data; keep a copy of its logs beside the runs."""
         began = time.monotonic()
         try:
-            logs = stack.run_dir / "logs"
-            if logs.is_dir():
-                shutil.copytree(logs, self.dir / "logs" / label, dirs_exist_ok=True)
+            self._save_logs(stack, self.dir / "logs" / label)
             stack.down(purge=True)
             if stack.is_up():
                 self.down_problems.append(f"{label} stack still running after down")
@@ -296,6 +311,21 @@ class ScenarioVerify:
             self.down_problems.append(f"{label} stack: {type(exc).__name__}: {exc}")
         finally:
             self.down_s += time.monotonic() - began
+
+    @staticmethod
+    def _save_logs(stack: Any, target: Path) -> None:
+        logs = stack.run_dir / "logs"
+        if logs.is_dir():  # the embedded stack's log files
+            shutil.copytree(logs, target, dirs_exist_ok=True)
+            return
+        if not stack.is_up():
+            return
+        target.mkdir(parents=True, exist_ok=True)
+        for service in stack.services:  # containers: their last lines
+            try:
+                (target / f"{service}.log").write_text(stack.logs(service, 500))
+            except Exception as exc:
+                (target / f"{service}.log").write_text(f"logs unavailable: {exc}\n")
 
     def _teardown(self) -> None:
         if "stack_up" not in self._names() or self.report.check("stack_up").status is Status.SKIPPED:

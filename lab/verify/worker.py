@@ -60,7 +60,7 @@ def spawn(index: int, path: Path, display: str, scenario_id: str, options: Verif
     """Verify one scenario in a worker process; its checks are passed on as they come."""
     argv = [sys.executable, "-m", "lab.verify.worker", "--index", str(index), "--display", display,
             "--stack", options.stack, "--speed", repr(options.speed), "--root", str(options.root),
-            "--steady-timeout", repr(options.steady_timeout_s), str(path)]
+            "--steady-timeout", repr(options.steady_timeout_s), "--token", options.token, str(path)]
     live = ScenarioReport(scenario_id, display, options.stack, options.speed)
     began = time.monotonic()
     with tempfile.TemporaryFile("w+") as err:
@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, required=True)
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--steady-timeout", type=float, required=True)
+    parser.add_argument("--token", required=True)
     parser.add_argument("path", type=Path)
     args = parser.parse_args(argv)
     cancel = Cancel()
@@ -105,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, lambda _s, _f: cancel.halt())
     began = time.monotonic()
     scenario, text = scenarios.load(args.path)
-    options = VerifyOptions(stack=args.stack, speed=args.speed, root=args.root, steady_timeout_s=args.steady_timeout)
+    options = VerifyOptions(stack=args.stack, speed=args.speed, root=args.root, steady_timeout_s=args.steady_timeout,
+                            token=args.token)
 
     def on_check(_report: ScenarioReport, check: Check) -> None:
         print(CHECK + json.dumps(check.to_dict()), flush=True)
