@@ -30,7 +30,6 @@ import secrets
 import shutil
 import subprocess
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -53,99 +52,34 @@ from lab.stack import procs
 from lab.stack.base import ServiceStatus, StackStatus
 from lab.stack.config import StackConfig, apply_overrides
 from lab.stack.engine import compose_cli, engine
+from lab.stack.compose_env import (
+    ALL_SERVICES,
+    APP_DB,
+    APP_ROLE,
+    COMPOSE_NAME,
+    PORT_KEYS,
+    PROJECT_LABEL,
+    PROXY_NAME,
+    RUN_DIR_LABEL,
+    SERVICE_LABEL,
+    SUPERUSER,
+    compose_env,
+    compose_file,
+    enabled_services,
+    project_name,
+    toxiproxy_config,
+)
+from lab.stack.compose_service import (
+    ComposeService,
+    container_health,
+    exec_ok,
+    first_line,
+    http_health,
+    tcp_health,
+)
 from lab.stack.state import ServiceState, StackState, check_name, default_root
 
-ALL_SERVICES = ("db", "pooler", "proxy", "web", "loadgen")  # the lab's names, start order
-COMPOSE_NAME = {"db": "db", "pooler": "pgbouncer", "proxy": "toxiproxy", "web": "web", "loadgen": "loadgen"}
-LAB_NAME = {v: k for k, v in COMPOSE_NAME.items()}
-PROXY_NAME = "postgres"  # the Toxiproxy proxy between Arcade and PostgreSQL
-EDGE_NAME = "arcade"  # the Toxiproxy proxy in front of the web containers
-SUPERUSER = "gameday"
-APP_ROLE = APP_DB = "arcade"
-PROJECT_LABEL = "com.docker.compose.project"
-SERVICE_LABEL = "com.docker.compose.service"
-RUN_DIR_LABEL = "io.gameday-lab.run-dir"
-PORT_KEYS = {  # slot -> (config key, compose variable)
-    "db": ("db.port", "LAB_DB_PORT"),
-    "proxy": ("proxy.api_port", "LAB_PROXY_API_PORT"),
-    "proxy.listen": ("proxy.listen_port", "LAB_PROXY_LISTEN_PORT"),
-    "web": ("web.port", "LAB_WEB_PORT"),
-    "loadgen": ("loadgen.control_port", "LAB_LOADGEN_PORT"),
-    "pooler": ("pooler.port", "LAB_PGBOUNCER_PORT"),
-}
 Progress = Callable[[str], None]
-
-
-def compose_file() -> Path:
-    explicit = os.environ.get("LAB_COMPOSE_FILE")
-    return Path(explicit) if explicit else image_choice.repo_root() / "docker-compose.yml"
-
-
-def project_name(name: str) -> str:
-    return f"gameday-{name}"
-
-
-def enabled_services(config: StackConfig) -> tuple[str, ...]:
-    """The lab's services a compose stack runs (Toxiproxy is always there: it is also the edge)."""
-    pooler = getattr(config, "pooler", None)
-    on = {"db": True, "pooler": bool(pooler and pooler.enabled), "proxy": True, "web": True,
-          "loadgen": config.loadgen.enabled}
-    return tuple(name for name in ALL_SERVICES if on[name])
-
-
-def compose_env(name: str, run_dir: Path, config: StackConfig, ports: dict[str, int], creds: dict[str, str],
-                images: dict[str, str]) -> dict[str, str]:
-    """Every variable docker-compose.yml reads, for one stack (pure)."""
-    web, db = config.web, config.db
-    pooler = getattr(config, "pooler", None)
-    pooled = bool(pooler and pooler.enabled)
-    if config.proxy.enabled:
-        arcade_db = ("toxiproxy", 5432)
-    elif pooled:
-        arcade_db = ("pgbouncer", 6432)
-    else:
-        arcade_db = ("db", 5432)
-    env = {
-        "LAB_STACK": name,
-        "LAB_RUN_DIR": str(run_dir),
-        **images,
-        "LAB_DB_MAX_CONNECTIONS": str(db.max_connections),
-        "LAB_DB_SUPERUSER_RESERVED": str(db.superuser_reserved_connections),
-        "LAB_DB_SHARED_BUFFERS_MB": str(db.shared_buffers_mb),
-        "LAB_DB_LOG_STATEMENT": "all" if db.statement_log else "none",
-        "LAB_DB_SUPERUSER_PASSWORD": creds["superuser_password"],
-        "LAB_ARCADE_DB_PASSWORD": creds["app_password"],
-        "LAB_WEB_THREADS": str(web.threads),
-        "LAB_WEB_TIMEOUT_S": str(max(30, int(web.request_timeout_s * 3))),
-        "LAB_WEB_ACCESS_MODE": web.access_mode,
-        "LAB_WEB_POOL_SIZE": str(web.pool_size),
-        "LAB_WEB_POOL_TIMEOUT_S": str(web.pool_timeout_s),
-        "LAB_WEB_CONNECT_TIMEOUT_S": str(web.connect_timeout_s),
-        "LAB_WEB_STATEMENT_TIMEOUT_MS": str(web.statement_timeout_ms),
-        "LAB_WEB_REQUEST_TIMEOUT_S": str(web.request_timeout_s),
-        "LAB_WEB_FLAGS": ",".join(web.flags),
-        "LAB_ARCADE_DB_HOST": arcade_db[0],
-        "LAB_ARCADE_DB_PORT": str(arcade_db[1]),
-        "LAB_TOXIPROXY_CONFIG": str(run_dir / "toxiproxy.json"),
-        "LAB_LOADGEN_RATE": str(config.loadgen.rate),
-        "LAB_POOLER_QUERY_WAIT_S": str(max(1, int(web.request_timeout_s))),
-    }
-    if pooler is not None:
-        env.update(LAB_POOLER_MODE=pooler.pool_mode, LAB_POOLER_SIZE=str(pooler.pool_size),
-                   LAB_POOLER_MAX_CLIENT_CONN=str(pooler.max_client_conn))
-    for slot, (_key, var) in PORT_KEYS.items():
-        if slot in ports:
-            env[var] = str(ports[slot])
-    return env
-
-
-def toxiproxy_config(pooled: bool) -> list[dict[str, Any]]:
-    """The proxies Toxiproxy creates at start (the format of its -config file and /populate)."""
-    upstream = "pgbouncer:6432" if pooled else "db:5432"
-    return [
-        {"name": PROXY_NAME, "listen": "0.0.0.0:5432", "upstream": upstream, "enabled": True},
-        {"name": EDGE_NAME, "listen": "0.0.0.0:8000", "upstream": "web:8000", "enabled": True},
-    ]
 
 
 class ComposeStack:
@@ -496,7 +430,7 @@ class ComposeStack:
         containers = self._raw_containers()
         for name, svc in state.services.items():
             mine = [c for c in containers if c["Labels"].get(SERVICE_LABEL) == COMPOSE_NAME[name]]
-            health = _container_health(mine)
+            health = container_health(mine)
             detail: dict[str, Any] = {"containers": len([c for c in mine if c["State"] == "running"])}
             if health == "healthy":
                 if name == "db":
@@ -505,11 +439,11 @@ class ComposeStack:
                             "SELECT count(*) FILTER (WHERE backend_type = 'client backend'),"
                             " current_setting('max_connections')::int FROM pg_stat_activity", dbname="postgres")
                     except (psycopg2.Error, StackError) as exc:
-                        health = f"unhealthy: {_first_line(exc)}"
+                        health = f"unhealthy: {first_line(exc)}"
                 elif name == "pooler":
-                    health = _tcp_health(svc.port)
+                    health = tcp_health(svc.port)
                 else:
-                    health = _http_health(self._ready_url(name))
+                    health = http_health(self._ready_url(name))
             if name == "web":
                 detail["workers"] = detail.pop("containers")
             if name == "proxy":
@@ -701,7 +635,49 @@ class ComposeStack:
         proxies = self.run_dir / "toxiproxy.json"
         proxies.write_text(json.dumps(toxiproxy_config(pooled), indent=2))
         proxies.chmod(0o644)
+        self._write_features(list(getattr(config.web, "disabled_features", [])))
         return env
+
+    def _write_features(self, disabled: list[str]) -> None:
+        """Arcade's switches file in the folder the web containers mount (replaced atomically;
+        Arcade re-reads it within half a second)."""
+        folder = self.run_dir / "web"
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o755)
+        tmp = folder / "features.tmp"
+        tmp.write_text(json.dumps({"disabled": sorted(disabled)}))
+        tmp.chmod(0o644)
+        os.replace(tmp, folder / "features.json")
+
+    def set_disabled_features(self, disabled: list[str]) -> list[str]:
+        """Switch Arcade's features off (or back on) while it runs; no restart."""
+        state = self._require_up()
+        cfg = StackConfig.model_validate(state.config)
+        new = cfg.model_copy(update={"web": cfg.web.model_copy(update={"disabled_features": sorted(set(disabled))})})
+        with self._lock():
+            state.config = new.model_dump()
+            self._save()
+            self._write_features(new.web.disabled_features)
+        return list(new.web.disabled_features)
+
+    def stale(self, service: str) -> bool:
+        """Whether the containers of a service were made from other settings than the stack's now
+        (a setting changed that applies at the next restart): Compose's config hash says."""
+        proc = self._compose("config", f"--hash={COMPOSE_NAME[service]}", env=self._env(), profiles=self._profiles(),
+                             timeout=60, check=False)
+        wanted = proc.stdout.split()[-1] if proc.returncode == 0 and proc.stdout.split() else None
+        have = {c["Labels"].get("com.docker.compose.config-hash") for c in self._raw_containers(service)}
+        return wanted is not None and have != {wanted}
+
+    def recreate(self, service: str) -> None:
+        """Recreate a service's containers from the stack's settings (a restart that applies them)."""
+        state = self._state or self._require_up()
+        with self._lock():
+            self._compose("up", "-d", "--no-deps", "--no-build", "--force-recreate",
+                          "--scale", f"web={self._web_count(state)}", COMPOSE_NAME[service],
+                          env=self._env(), profiles=self._profiles(), timeout=300)
+        self._require_up()
+        self._await(service)
 
     def _read_env_file(self) -> dict[str, str]:
         try:
@@ -762,125 +738,20 @@ class ComposeStack:
                     with contextlib.closing(self._admin_connect("postgres", timeout=2)):
                         return
                 except psycopg2.Error as exc:
-                    last = _first_line(exc)
+                    last = first_line(exc)
             elif name == "web":
-                sick = [c for c in containers if not _exec_ok(self.client, c["Id"], ["http-ok", "8000", "/healthz"])]
+                sick = [c for c in containers if not exec_ok(self.client, c["Id"], ["http-ok", "8000", "/healthz"])]
                 if not sick:
                     return
                 last = f"{len(sick)} of {len(containers)} web containers not answering /healthz"
             elif name == "pooler":
-                last = _tcp_health(self._state.services["pooler"].port)
+                last = tcp_health(self._state.services["pooler"].port)
                 if last == "healthy":
                     return
             else:
-                last = _http_health(self._ready_url(name), timeout=1.0)
+                last = http_health(self._ready_url(name), timeout=1.0)
                 if last == "healthy":
                     return
             time.sleep(0.1)
         raise StartupTimeout(
             f"{name} did not become ready within {timeout:.0f} s ({last}); last log lines:\n{self.logs(name, 15)}")
-
-
-class ComposeService:
-    """Handle on one service of a compose stack: every container of it, through the Docker SDK."""
-
-    def __init__(self, stack: ComposeStack, name: str):
-        self.stack = stack
-        self.name = name
-
-    def _containers(self) -> list[dict[str, Any]]:
-        return self.stack._raw_containers(self.name)
-
-    def stop(self) -> None:
-        for c in self._containers():
-            if c["State"] == "paused":
-                self.stack.client.api.unpause(c["Id"])
-            if c["State"] in ("running", "paused", "restarting"):
-                self.stack.client.api.stop(c["Id"], timeout=10)
-
-    def start(self) -> None:
-        containers = self._containers()
-        running = [c for c in containers if c["State"] in ("running", "paused")]
-        if running and len(running) == len(containers):
-            raise UsageError(f"{self.name} is already running ({len(running)} container(s))")
-        for c in containers:
-            if c["State"] not in ("running", "paused"):
-                self.stack.client.api.start(c["Id"])
-        self.stack._require_up()
-        self.stack._await(self.name)
-
-    def restart(self) -> None:
-        for c in self._containers():
-            if c["State"] == "paused":
-                self.stack.client.api.unpause(c["Id"])
-            self.stack.client.api.restart(c["Id"], timeout=10)
-        self.stack._require_up()
-        self.stack._await(self.name)
-
-    def pause(self) -> None:
-        """docker pause: every process of the service frozen (cgroup freezer); sockets stay open."""
-        running = [c for c in self._containers() if c["State"] == "running"]
-        if not running:
-            raise StackError(f"{self.name} is stopped; nothing to pause")
-        for c in running:
-            self.stack.client.api.pause(c["Id"])
-
-    def resume(self) -> None:
-        for c in self._containers():
-            if c["State"] == "paused":
-                self.stack.client.api.unpause(c["Id"])
-
-    def kill(self, signal: str = "SIGKILL") -> None:
-        for c in self._containers():
-            if c["State"] == "running":
-                self.stack.client.api.kill(c["Id"], signal=signal)
-
-    def logs(self, lines: int = 50) -> str:
-        return self.stack.logs(self.name, lines)
-
-
-def _container_health(containers: list[dict[str, Any]]) -> str:
-    if not containers or all(c["State"] in ("exited", "created", "dead") for c in containers):
-        return "stopped"
-    live = [c for c in containers if c["State"] in ("running", "paused")]
-    if live and all(c["State"] == "paused" for c in live):
-        return "paused"
-    return "healthy"
-
-
-def _exec_ok(client, container_id: str, argv: list[str]) -> bool:  # type: ignore[no-untyped-def]
-    try:
-        result = client.api.exec_create(container_id, argv)
-        client.api.exec_start(result["Id"])
-        return int(client.api.exec_inspect(result["Id"]).get("ExitCode") or 0) == 0
-    except Exception:
-        return False
-
-
-def _tcp_health(port: int, timeout: float = 1.0) -> str:
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=timeout).close()
-        return "healthy"
-    except OSError as exc:
-        return f"unhealthy: {exc.strerror or exc}"
-
-
-def _http_health(url: str, timeout: float = 2.0) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return "healthy" if resp.status == 200 else f"unhealthy: HTTP {resp.status}"
-    except urllib.error.HTTPError as exc:
-        try:
-            cause = json.loads(exc.read() or b"{}").get("error", "")
-        except ValueError:
-            cause = ""
-        return f"unhealthy: HTTP {exc.code}" + (f" {cause}" if cause else "")
-    except (OSError, urllib.error.URLError) as exc:
-        return f"unhealthy: {getattr(exc, 'reason', exc)}"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

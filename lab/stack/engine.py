@@ -99,8 +99,8 @@ def compose_cli() -> ComposeCli:
         if cli.argv == ("docker-compose",) and tuple(int(x) for x in version.split(".")[:2]) < (1, 29):
             continue  # profiles and depends_on conditions need 1.29
         return cli
-    which = f"LAB_COMPOSE={chosen!r} is" if chosen else "no Docker Compose CLI is"
-    raise MissingDependencyError(f"{which} not installed (or older than 1.29); {COMPOSE_HINT}")
+    which = f"LAB_COMPOSE={chosen!r} is not installed" if chosen else "no Docker Compose CLI is installed"
+    raise MissingDependencyError(f"{which} (or it is older than 1.29); {COMPOSE_HINT}")
 
 
 def _short(exc: BaseException) -> str:
