@@ -1,0 +1,59 @@
+"""An independent watcher for catalog drills: polls Arcade over HTTP, never through the lab's monitor."""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from lab.runner.drill import Drill, DrillOptions
+
+
+class Watcher:
+    """GETs one Arcade path ten times a second and keeps (drill time, answered 200)."""
+
+    def __init__(self, url: str, drill: Drill):
+        self.url, self.drill = url, drill
+        self.samples: list[tuple[float, bool]] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        while not self.drill.started.wait(0.1):  # drill time starts after the steady-state check
+            if self.stop.is_set():
+                return
+        while not self.stop.is_set():
+            try:
+                with urllib.request.urlopen(self.url, timeout=3) as resp:
+                    ok = resp.status == 200
+            except (urllib.error.URLError, OSError):
+                ok = False
+            self.samples.append((self.drill.clock.now(), ok))
+            time.sleep(0.1)
+
+    def first_below(self, threshold: float, start: float, width: float = 10.0) -> float | None:
+        """The first drill time t >= start where availability over [t, t + width) is below threshold."""
+        for t in [t for t, _ in self.samples if t >= start]:
+            inside = [ok for u, ok in self.samples if t <= u < t + width]
+            if len(inside) >= 5 and sum(inside) / len(inside) < threshold:
+                return t
+        return None
+
+    def availability(self, start: float, end: float) -> float:
+        inside = [ok for t, ok in self.samples if start <= t < end]
+        assert len(inside) >= 5, f"too few samples in [{start}, {end})"
+        return sum(inside) / len(inside)
+
+
+def run_drill(scenario, text, stack, responder, speed=10.0, path="leaderboard?game=tetra"):  # type: ignore[no-untyped-def]
+    """Run one drill with a watcher on `path`; (drill, watcher, result)."""
+    drill = Drill(scenario, text, stack, DrillOptions(speed=speed, responder=responder))
+    watcher = Watcher(stack.urls()["arcade"] + path, drill)
+    watcher.thread.start()
+    try:
+        result = drill.run()
+    finally:
+        watcher.stop.set()
+        watcher.thread.join()
+    return drill, watcher, result
