@@ -4,8 +4,9 @@
                      here (offline, from the OS package mirror) when missing; reused when present
     compose_stack    starts ComposeStacks with given settings; down (volumes too) at teardown
 
-These are the only tests that may be skipped, and only when no Docker engine answers (`docker info`
-fails): the header and the summary then say so in one line. Where an engine answers they run.
+The tests that use the engine (`docker_engine`) are the only ones that may be skipped, and only
+when no Docker engine answers (`docker info` fails): the header says so in one line. Where an
+engine answers they run. The pure tests here run everywhere.
 """
 
 from __future__ import annotations
@@ -31,17 +32,27 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that use the engine (the `docker_engine` fixture, directly or not) are the compose
+    tests; the pure ones beside them run everywhere."""
     for item in items:
-        if HERE in Path(str(item.fspath)).parents:
+        if HERE in Path(str(item.fspath)).parents and "docker_engine" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.compose)
             if not DOCKER:
                 item.add_marker(pytest.mark.skip(reason=NO_DOCKER))
 
 
 @pytest.fixture(scope="session")
-def compose_images() -> dict[str, str]:
-    """The images `gameday up --stack compose` will use, built here if any is missing."""
+def docker_engine():  # type: ignore[no-untyped-def]
+    """The Docker engine (a docker SDK client that answered)."""
     client = engine()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def compose_images(docker_engine) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The images `gameday up --stack compose` will use, built here if any is missing."""
+    client = docker_engine
     chosen = images.chosen()
     needed = ("LAB_DB_IMAGE", "LAB_TOXIPROXY_IMAGE", "LAB_IMAGE", "LAB_PGBOUNCER_IMAGE")
     if not all(images.present(client, chosen[var]) for var in needed):
