@@ -49,6 +49,15 @@ if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
   apt_install pgbouncer
 fi
 
+# 1c. Where a Docker engine answers, what the compose stack's images are built with when no
+# registry answers (`gameday images build --offline`: debootstrap), and a Compose CLI.
+if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+  command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
+  if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
+    apt_install docker-compose
+  fi
+fi
+
 # 2. Extra OS packages asked for by the caller (benchmarks want wrk).
 for pkg in "$@"; do
   command -v "$pkg" >/dev/null 2>&1 || apt_install "$pkg"

@@ -308,6 +308,21 @@ class Builder:
         self._built(tag, started)
         return tag
 
+    def prune(self) -> None:
+        """Remove this machine's older builds of the lab's images (other input hashes), unless a
+        container still uses them; the images just built or reused stay."""
+        import docker.errors
+
+        keep = {out.image for out in self.outcomes}
+        for image in self.client.images.list(name=f"{NAMESPACE}/*"):
+            for tag in image.tags:
+                if tag in keep or tag.endswith(":latest") or not tag.startswith(f"{NAMESPACE}/"):
+                    continue
+                try:
+                    self.client.images.remove(tag, noprune=False)
+                except docker.errors.APIError:  # in use by a container: it stays
+                    pass
+
     def tag_latest(self, tag: str, name: str) -> None:
         self.client.images.get(tag).tag(f"{NAMESPACE}/{name}", "latest")
 
@@ -366,7 +381,9 @@ def build_offline(client, progress: Progress = lambda _m: None, force: bool = Fa
     lab = builder.build("lab", "docker/lab.Dockerfile", lab_image_files(builder.root), {"PYTHON_IMAGE": base},
                         extra={f"docker/wheels/{w.name}": w for w in wheels})
     images = {"LAB_DB_IMAGE": db, "LAB_TOXIPROXY_IMAGE": lab, "LAB_IMAGE": lab, "LAB_PGBOUNCER_IMAGE": db}
-    return BuildReport(images, builder.outcomes, write_choice(images), round(time.monotonic() - started, 1))
+    env_file = write_choice(images)
+    builder.prune()
+    return BuildReport(images, builder.outcomes, env_file, round(time.monotonic() - started, 1))
 
 
 def build_public(client, progress: Progress = lambda _m: None, force: bool = False) -> BuildReport:  # type: ignore[no-untyped-def]
@@ -402,7 +419,9 @@ def build_public(client, progress: Progress = lambda _m: None, force: bool = Fal
     images.update(LAB_IMAGE=lab, LAB_PGBOUNCER_IMAGE=pgbouncer)
     if images["LAB_TOXIPROXY_IMAGE"] == "lab":
         images["LAB_TOXIPROXY_IMAGE"] = lab
-    return BuildReport(images, builder.outcomes, write_choice(images), round(time.monotonic() - started, 1))
+    env_file = write_choice(images)
+    builder.prune()
+    return BuildReport(images, builder.outcomes, env_file, round(time.monotonic() - started, 1))
 
 
 def _finish_rootfs(rootfs: Path, sources: str, apt_settings: str) -> None:

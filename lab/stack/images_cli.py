@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 from rich.console import Console
 from rich.table import Table
@@ -26,9 +28,14 @@ def images() -> None:
 def build(offline: bool, force: bool) -> None:
     """Build (or reuse) every image `gameday up --stack compose` needs, and remember the choice."""
     client = engine()
-    with err.status("images ...") as spinner:
-        run = img.build_offline if offline else img.build_public
-        report = run(client, progress=lambda msg: spinner.update(msg), force=force)
+    run = img.build_offline if offline else img.build_public
+    if err.is_terminal:
+        with err.status("images ...") as spinner:
+            report = run(client, progress=lambda msg: spinner.update(msg), force=force)
+    else:  # a log (CI): one line per step, with the time since the start
+        started = time.monotonic()
+        report = run(client, progress=lambda msg: err.print(f"images [{time.monotonic() - started:5.0f} s] {msg}"),
+                     force=force)
     table = Table(title=f"images ({'offline' if offline else 'public'}) in {report.seconds:.0f} s",
                   title_justify="left")
     for col in ("image", "what happened", "seconds", "size MB"):
