@@ -156,6 +156,8 @@ class Scenario(_Model):
     steady_state: SteadyState = SteadyState()
     faults: list[FaultStep] = Field(min_length=1)
     success: Success = Success()
+    slo_breaks: bool = Field(True, description="the faults break the SLO (an outage to recover from); false: the site "
+                                               "should hold it, as with a postmortem's corrective measures in place")
     time_limit_s: float = Field(900.0, gt=0, le=24 * 3600)
     hints: list[Hint] = Field(default_factory=list)
     alerts: Alerts = Alerts()

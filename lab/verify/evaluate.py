@@ -68,6 +68,7 @@ class DrillRecord:
     end_availability: float | None = None
     recovered_s: float | None = None
     seconds: tuple[Second, ...] = ()
+    alerts: tuple[tuple[str, float], ...] = ()  # (alert name, offset it fired)
 
     def injected_at(self, step: str) -> float | None:
         return next((offset for s, offset, _ in self.injected if s == step), None)
@@ -83,6 +84,7 @@ def record_from(events: Sequence[Event], seconds: Iterable[Second], speed: float
     injected: list[tuple[str, float, float]] = []
     failed: list[tuple[str, str]] = []
     reverted: list[tuple[str, float]] = []
+    alerts: list[tuple[str, float]] = []
     by_fault_id: dict[str, str] = {}
     steady = steady_failed = None
     steady_wall = started_wall = recovered_s = end_availability = None
@@ -96,6 +98,8 @@ def record_from(events: Sequence[Event], seconds: Iterable[Second], speed: float
             steady_failed, steady_wall, outcome = (d.get("availability"), d.get("p95_ms")), e.wall, "refused"
         elif e.kind == "drill.started":
             started_wall = e.wall
+        elif e.kind == "alert.firing":
+            alerts.append((str(d.get("alert")), e.offset_s))
         elif e.kind == "fault.injected":
             injected.append((str(d.get("step")), e.offset_s, e.wall))
             by_fault_id[str(d.get("fault_id"))] = str(d.get("step"))
@@ -117,7 +121,7 @@ def record_from(events: Sequence[Event], seconds: Iterable[Second], speed: float
         first_wall=began_wall if began_wall is not None else (events[0].wall if events else 0.0),
         steady=steady, steady_failed=steady_failed, steady_wall=steady_wall, injected=tuple(injected),
         failed=tuple(failed), reverted=tuple(reverted), end_s=end_s, end_wall=end_wall,
-        end_availability=end_availability, recovered_s=recovered_s, seconds=tuple(seconds),
+        end_availability=end_availability, recovered_s=recovered_s, seconds=tuple(seconds), alerts=tuple(alerts),
     )
 
 
@@ -210,15 +214,19 @@ def schedule(scenario: Scenario, record: DrillRecord) -> Check:
                  figures).timed(seconds)
 
 
-def symptom(step_id: str, spec: SymptomSpec, record: DrillRecord, slo_min: float, slo_window: int) -> Check:
+def symptom(step_id: str, spec: SymptomSpec, record: DrillRecord, slo_min: float, slo_window: int,
+            holds: bool = False) -> Check:
     """While fault `step_id` was active, the probe saw its declared symptom (or, when its kind
-    declares none in the probe's terms, the scenario's SLO broke)."""
+    declares none in the probe's terms, the scenario's SLO broke). In a scenario whose site holds
+    its SLO (`slo_breaks: false`), the harm must show as an alert instead."""
     name = f"symptom[{step_id}]"
     start = record.injected_at(step_id)
     if start is None:
         return skipped(name, "the fault was never injected (see schedule)")
     end = record.reverted_at(step_id)
     end = record.end_s if end is None else end
+    if holds:
+        return _alert_symptom(name, spec, record, start, end)
     inside = _between(record.seconds, start, end + record.speed)  # one real second of lag
     expects: list[str] = []
     measures: list[str] = []
@@ -270,6 +278,40 @@ def symptom(step_id: str, spec: SymptomSpec, record: DrillRecord, slo_min: float
                  f"{spec.description}: " + " and ".join(expects), measured, tuple(figures)).timed(seconds)
 
 
+def _alert_symptom(name: str, spec: SymptomSpec, record: DrillRecord, start: float, end: float) -> Check:
+    fired = [(alert, offset) for alert, offset in record.alerts if start < offset <= end + record.speed]
+    figures: tuple[tuple[str, Figure], ...] = (("active_from_s", _r(start, 1)), ("active_until_s", _r(end, 1)),
+                                               ("alerts", len(fired)),
+                                               ("onset_s", _r(fired[0][1] - start if fired else None, 1)))
+    expected = f"{spec.description}: an alert fires while it is active (the site is to hold its SLO)"
+    if not fired:
+        return Check(name, Status.FAILED, 0.0, expected, f"no alert fired while active ({_t(start)} to {_t(end)})",
+                     figures).timed(_real(end - start, record.speed))
+    alert, offset = fired[0]
+    return Check(name, Status.PASSED, 0.0, expected,
+                 f"{alert} fired at {_t(offset)} ({offset - start:.0f} s after injection)",
+                 figures).timed(_real(offset - start, record.speed))
+
+
+def slo_holds(scenario: Scenario, record: DrillRecord, slo_window: int) -> Check:
+    """A scenario that says its site holds (`slo_breaks: false`): the SLO held from the first fault to the end."""
+    broke = slo_breach(scenario, record, slo_window)
+    if broke.status is Status.SKIPPED:
+        return Check("slo_holds", Status.SKIPPED, measured=broke.measured)
+    slo = scenario.success.availability_min
+    expected = f"availability >= {pct(slo)} over every {slo_window} s from the first fault to the end"
+    lowest = dict(broke.figures).get("availability_lowest")
+    shown = pct(float(lowest)) if isinstance(lowest, (int, float)) else pct(None)
+    if broke.status is Status.PASSED:
+        return Check("slo_holds", Status.FAILED, broke.seconds, expected,
+                     f"the SLO broke: {broke.measured}", broke.figures)
+    if lowest is None:
+        return Check("slo_holds", Status.FAILED, broke.seconds, expected, "no probe data after the first fault",
+                     broke.figures)
+    return Check("slo_holds", Status.PASSED, broke.seconds, expected, f"held: lowest availability {shown}",
+                 broke.figures)
+
+
 def slo_breach(scenario: Scenario, record: DrillRecord, slo_window: int) -> Check:
     """The scenario's SLO broke after the first fault: there was an outage to recover from."""
     slo = scenario.success.availability_min
@@ -305,6 +347,8 @@ def recovery(scenario: Scenario, record: DrillRecord, broke_at: float | None) ->
     causes = success.must_be_gone([step.id for step in scenario.faults])
     expected = (f"recovered within {scenario.time_limit_s:g} drill s (availability >= {pct(success.availability_min)} "
                 f"held {success.slo_holds_s:g} s" + (f", causes gone: {', '.join(causes)})" if causes else ")"))
+    if not scenario.slo_breaks:
+        return _no_outage(scenario, record)
     if broke_at is None:
         return skipped("recovery", "the SLO never broke, so there was nothing to recover from (see slo_breach)")
     seconds = _real(record.end_s - broke_at, record.speed)
@@ -321,6 +365,23 @@ def recovery(scenario: Scenario, record: DrillRecord, broke_at: float | None) ->
         if causes and record.end_availability is not None and record.end_availability >= success.availability_min:
             measured += f"; the SLO held, so a named cause was still present ({', '.join(causes)})"
         return Check("recovery", Status.FAILED, 0.0, expected, measured, figures).timed(seconds)
+    return Check("recovery", Status.ERROR, 0.0, expected, f"the drill ended as '{record.outcome}' at {_t(record.end_s)}",
+                 figures).timed(seconds)
+
+
+def _no_outage(scenario: Scenario, record: DrillRecord) -> Check:
+    """The drill of a site that holds its SLO ends at the time limit: there was no outage to end."""
+    expected = f"no outage: the drill runs to its time limit ({scenario.time_limit_s:g} drill s)"
+    figures = (("outcome", record.outcome), ("time_limit_s", scenario.time_limit_s),
+               ("availability_at_end", _r(record.end_availability)))
+    seconds = _real(record.end_s, record.speed)
+    if record.outcome == "time_limit":
+        return Check("recovery", Status.PASSED, 0.0, expected,
+                     f"ran to {_t(record.end_s)}, availability {pct(record.end_availability)} at the end",
+                     figures).timed(seconds)
+    if record.outcome == "recovered":
+        return Check("recovery", Status.FAILED, 0.0, expected,
+                     f"the drill saw an outage and its end at {_t(record.recovered_s)}", figures).timed(seconds)
     return Check("recovery", Status.ERROR, 0.0, expected, f"the drill ended as '{record.outcome}' at {_t(record.end_s)}",
                  figures).timed(seconds)
 

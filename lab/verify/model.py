@@ -14,8 +14,9 @@ from typing import Any
 
 Figure = float | int | str | None
 
-# The checks in the order they run; `symptom[<fault id>]` is repeated for every fault step.
-ORDER = ("validate", "stack_up", "steady_state", "schedule", "symptom", "slo_breach", "recovery",
+# The checks in the order they run; `symptom[<fault id>]` is repeated for every fault step, and a
+# scenario has `slo_breach` (the faults break the SLO) or `slo_holds` (`slo_breaks: false`).
+ORDER = ("validate", "stack_up", "steady_state", "schedule", "symptom", "slo_breach", "slo_holds", "recovery",
          "autopilot_score", "wrong_turns", "teardown")
 
 

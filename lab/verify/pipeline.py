@@ -199,8 +199,10 @@ class ScenarioVerify:
 
     def _all_names(self) -> list[str]:
         out: list[str] = []
+        skip = "slo_breach" if not self.scenario.slo_breaks else "slo_holds"
         for name in ORDER:
-            out += [f"symptom[{s.id}]" for s in self.scenario.faults] if name == "symptom" else [name]
+            if name != skip:
+                out += [f"symptom[{s.id}]" for s in self.scenario.faults] if name == "symptom" else [name]
         return out
 
     def _next_name(self) -> str:
@@ -256,10 +258,14 @@ class ScenarioVerify:
         slo_window = max(3, round(scenario.success.slo_holds_s / record.speed))
         for step in scenario.faults:
             self.add(evaluate.symptom(step.id, symptom_spec(step.kind), record, scenario.success.availability_min,
-                                      slo_window))
-        breach = evaluate.slo_breach(scenario, record, slo_window)
-        self.add(breach)
-        self.add(evaluate.recovery(scenario, record, evaluate.breach_at(breach)))
+                                      slo_window, holds=not scenario.slo_breaks))
+        if scenario.slo_breaks:
+            breach = evaluate.slo_breach(scenario, record, slo_window)
+            self.add(breach)
+            self.add(evaluate.recovery(scenario, record, evaluate.breach_at(breach)))
+        else:  # the site is to hold its SLO (a postmortem's corrective measures in place)
+            self.add(evaluate.slo_holds(scenario, record, slo_window))
+            self.add(evaluate.recovery(scenario, record, None))
         began = time.monotonic()
         card = score_run(run.run_dir)
         self.report.properties["autopilot.run_id"] = run.run_dir.name

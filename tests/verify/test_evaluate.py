@@ -197,3 +197,35 @@ def test_record_from_events():
     assert rec.outcome == "time_limit" and rec.end_s == 90 and rec.end_availability == 0.4
     assert rec.injected_at("surge") == 20 and rec.reverted_at("surge") == 40  # the cleanup revert is not the schedule's
     assert rec.failed == (("leak", "boom"),) and rec.steady == (1.0, 30.0) and rec.first_wall == 995.0
+
+
+# --- a scenario whose site holds its SLO (slo_breaks: false) -----------------------------------------------
+
+
+def holding(scenario):
+    return scenario.model_copy(update={"slo_breaks": False})
+
+
+def test_in_a_scenario_that_holds_a_fault_s_harm_must_show_as_an_alert(harmless):
+    samples = seconds(HEALTHY, HEALTHY, HEALTHY, HEALTHY)
+    warned = DrillRecord(**{**record(samples, {"leak": 5.0}, 50.0).__dict__,
+                            "alerts": (("DbConnectionsSaturated", 3.0), ("DbConnectionsSaturated", 25.0))})
+    check = evaluate.symptom("leak", NONE, warned, 0.95, 3, holds=True)
+    assert check.status is Status.PASSED and check.measured.startswith("DbConnectionsSaturated fired at t+25 s")
+    silent = record(samples, {"leak": 5.0}, 50.0)
+    check = evaluate.symptom("leak", NONE, silent, 0.95, 3, holds=True)
+    assert check.status is Status.FAILED and "no alert fired while active" in check.measured
+
+
+def test_slo_holds_and_the_drill_runs_to_its_time_limit(harmless):
+    scenario = holding(harmless)
+    calm = record(seconds(HEALTHY, (10, 10), HEALTHY, HEALTHY), {"tiny-latency": 5.0}, end=50.0,
+                  outcome="time_limit", end_availability=1.0)
+    held = evaluate.slo_holds(scenario, calm, 3)
+    assert held.name == "slo_holds" and held.status is Status.PASSED, held.message()
+    assert evaluate.recovery(scenario, calm, None).status is Status.PASSED
+    dip = record(seconds(HEALTHY, DOWN, DOWN, DOWN, HEALTHY, HEALTHY, HEALTHY), {"tiny-latency": 5.0}, end=70.0)
+    broke = evaluate.slo_holds(scenario, dip, 3)
+    assert broke.status is Status.FAILED and broke.measured.startswith("the SLO broke: broke at t+30 s")
+    check = evaluate.recovery(scenario, dip, None)
+    assert check.status is Status.FAILED and "saw an outage" in check.measured
