@@ -181,7 +181,7 @@ def test_every_fault_kind_is_covered_here():
     covered = {"connection_hog", "db_max_connections", "db_stop", "db_restart", "db_pause", "lock_contention",
                "slow_query", "net_latency", "net_bandwidth", "net_timeout", "net_reset_peer", "net_down",
                "web_worker_kill", "bad_deploy", "traffic_surge"}
-    elsewhere = {"ddl_lock_queue"}  # each in tests/faults/test_<kind>.py
+    elsewhere = {"ddl_lock_queue", "health_check_churn"}  # each in tests/faults/test_<kind>.py
     assert set(FAULTS) == covered | elsewhere
 
 

@@ -1,0 +1,93 @@
+"""health_check_churn: a load balancer that replaces Arcade's workers when its health check fails.
+
+    every check_every_ms: GET /readyz (one DB round trip) ──fails N times──▶ kill a worker
+                                                                            + its replacement's
+                                                                              start-up queries
+    slow database ─▶ failed checks ─▶ replaced tasks ─▶ dropped requests + more DB load ─▶ ...
+
+The checker acts only while the checks fail, so on a healthy site it does nothing. Its timings are
+real milliseconds (not drill seconds: a balancer's clock is not compressed). Revert stops it;
+gunicorn has already replaced every worker it killed.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from typing import Any
+
+import psutil
+from pydantic import Field
+
+from lab.faults.base import Fault, FaultContext, FaultError, Params, Symptom
+from lab.stack import procs
+
+RECENT_S = 10.0  # a replacement within this long counts as churn still going on
+
+
+class ChurnParams(Params):
+    check_every_ms: int = Field(500, ge=50, le=60_000, description="how often the balancer checks /readyz")
+    check_timeout_ms: int = Field(1000, ge=50, le=60_000, description="a check slower than this fails")
+    unhealthy_after: int = Field(2, ge=1, le=100, description="failed checks in a row before a task is replaced")
+    startup_queries: int = Field(4, ge=0, le=100, description="database reads a new task makes as it starts")
+
+
+def _state_file(ctx: FaultContext) -> str:
+    return str(ctx.state_dir / f"{ctx.fault_id}.churn.json")
+
+
+def state(ctx: FaultContext) -> dict[str, Any]:
+    try:
+        with open(_state_file(ctx)) as fh:
+            data = json.load(fh)
+            return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def inject(ctx: FaultContext, p: ChurnParams) -> dict[str, Any]:
+    master = ctx.stack._require_up().services["web"].pid
+    if not master:
+        raise FaultError("health_check_churn: Arcade's web service is not running")
+    argv = [sys.executable, "-m", "lab.faults.churn_worker", "--url", ctx.stack.urls()["arcade"] + "readyz",
+            "--master", str(master), "--dsn", ctx.stack.app_dsn(application_name="arcade-startup"),
+            "--state", _state_file(ctx), "--every-ms", str(p.check_every_ms), "--timeout-ms", str(p.check_timeout_ms),
+            "--unhealthy-after", str(p.unhealthy_after), "--startup-queries", str(p.startup_queries)]
+    pid = procs.spawn(argv, ctx.stack.run_dir / "logs" / f"fault-{ctx.fault_id}.log", cwd=ctx.stack.run_dir)
+    procs.wait_until(lambda: bool(state(ctx)) or not procs.alive(pid), 10.0, 0.05)
+    return {"pid": pid}
+
+
+def _pid(ctx: FaultContext, data: dict[str, Any]) -> int | None:
+    if data.get("pid"):
+        return int(data["pid"])
+    marker = _state_file(ctx)
+    for proc in psutil.process_iter(["cmdline"]):
+        if marker in (proc.info["cmdline"] or []):
+            return proc.pid
+    return None
+
+
+def revert(ctx: FaultContext, p: ChurnParams, data: dict[str, Any]) -> None:
+    pid = _pid(ctx, data)
+    if pid:
+        procs.stop_tree(pid, signal.SIGTERM, grace=3)
+
+
+def cause_present(ctx: FaultContext, p: ChurnParams, data: dict[str, Any]) -> bool:
+    """Tasks are still being replaced (one within the last RECENT_S seconds)."""
+    last = state(ctx).get("last_replaced")
+    return bool(last) and time.time() - float(last) < RECENT_S and procs.alive(_pid(ctx, data))
+
+
+FAULT = Fault(
+    name="health_check_churn",
+    summary="a balancer replaces Arcade workers whose DB health check fails; each replacement loads the DB",
+    params=ChurnParams,
+    inject=inject,
+    revert=revert,
+    cause_present=cause_present,
+    symptom=Symptom("nothing while the site is healthy; under load, replaced workers drop requests and add DB load"),
+)
