@@ -239,7 +239,7 @@ class ComposeStack:
         """Set the number of web containers (one Arcade worker each) through Compose."""
         if not 1 <= workers <= 64:
             raise UsageError(f"workers: {workers} is out of range; valid: 1-64")
-        state = self._require_up()
+        state = self._load_state()
         if not self._running("web"):
             raise StackError("web is stopped; `gameday service start web` first")
         with self._lock():
@@ -254,7 +254,7 @@ class ComposeStack:
 
     def reconfigure(self, overrides: list[str], restart: tuple[str, ...]) -> StackConfig:
         """Change settings of the running stack (`key=value`), recreating the `restart` services."""
-        state = self._require_up()
+        state = self._load_state()
         new = apply_overrides(StackConfig.model_validate(state.config), overrides)
         with self._lock():
             state.config = new.model_dump()
@@ -269,7 +269,7 @@ class ComposeStack:
         return new
 
     def settings(self) -> StackConfig:
-        return StackConfig.model_validate(self._require_up().config)
+        return StackConfig.model_validate(self._load_state().config)
 
     def web_workers(self) -> list[int]:
         """Host pids of Arcade's worker processes (one per running web container)."""
@@ -284,7 +284,7 @@ class ComposeStack:
 
     def sql(self, query: str, params: tuple[Any, ...] = (), dbname: str = APP_DB) -> list[tuple[Any, ...]]:
         """Admin SQL as the superuser over the DB's published port (a reserved slot)."""
-        self._require_up()
+        self._load_state()
         db = self._raw_containers("db")
         if db and db[0]["State"] == "paused":
             raise StackError("db is paused; `gameday service resume db` first")
@@ -311,7 +311,7 @@ class ComposeStack:
             return conn
 
     def admin_dsn(self, dbname: str = "postgres", timeout: float = 3) -> str:
-        state = self._state or self._require_up()
+        state = self._load_state()
         creds = self._load_secrets()
         return (f"host=127.0.0.1 port={state.services['db'].port} dbname={dbname} user={SUPERUSER} "
                 f"password={creds['superuser_password']} connect_timeout={max(2, int(timeout))} "
@@ -321,7 +321,7 @@ class ComposeStack:
         """Where the monitor samples pg_stat_activity: the published port, as the superuser."""
         from lab.monitor.pgwatch import PgTarget
 
-        state = self._state or self._require_up()
+        state = self._load_state()
         return PgTarget(host="127.0.0.1", port=state.services["db"].port, user=SUPERUSER, dbname="postgres",
                         password=self._load_secrets()["superuser_password"])
 
@@ -351,7 +351,7 @@ class ComposeStack:
         return "\n".join(joined[-lines:])
 
     def address(self, service: str) -> str:
-        state = self._require_up()
+        state = self._load_state()
         if service not in state.services:
             raise UsageError(f"stack '{self.name}' runs no '{service}' service")
         return f"127.0.0.1:{state.services[service].port}"
@@ -379,7 +379,7 @@ class ComposeStack:
     def enable_pooler(self, progress: Progress = lambda _msg: None) -> dict[str, Any]:
         """Put PgBouncer between Arcade and PostgreSQL: the `pgbouncer` service (profile pooler),
         then Toxiproxy's upstream moved to it (or, without the proxy in Arcade's path, web recreated)."""
-        state = self._require_up()
+        state = self._load_state()
         cfg = StackConfig.model_validate(state.config)
         summary = {"pool_mode": cfg.pooler.pool_mode, "pool_size": cfg.pooler.pool_size}
         if "pooler" in state.services and self._running("pooler"):
@@ -454,7 +454,7 @@ class ComposeStack:
                            db_max_connections=max_conn, urls=self.urls())
 
     def urls(self) -> dict[str, str]:
-        svc = self._require_up().services
+        svc = self._load_state().services
         urls = {
             "arcade": f"http://127.0.0.1:{svc['web'].port}/",
             "metrics": f"http://127.0.0.1:{svc['web'].port}/metrics",
@@ -469,23 +469,29 @@ class ComposeStack:
 
     def db_endpoint(self) -> int:
         """The host port in front of Arcade's database path: Toxiproxy's `postgres` listener."""
-        state = self._state or self._require_up()
+        state = self._load_state()
         return int(state.services["proxy"].extra["listen_port"])
 
     def app_dsn(self, via_proxy: bool = True, application_name: str = "arcade") -> str:
         """Arcade's role from the host: through Toxiproxy's `postgres` listener, or straight to the DB."""
-        state = self._state or self._require_up()
+        state = self._load_state()
         port = self.db_endpoint() if via_proxy else state.services["db"].port
         return (f"host=127.0.0.1 port={port} dbname={APP_DB} user={APP_ROLE} "
                 f"password={self._load_secrets()['app_password']} application_name={application_name}")
 
-    def _require_up(self) -> StackState:
-        """The state file, with each service's pid (its first container's main process, as the
-        engine reports it) and paused flag read live from Docker."""
+    def _load_state(self) -> StackState:
+        """The state file (no call to the engine); StackNotFoundError when the stack is not up."""
         state = StackState.load(self.state_path)
         if state is None or state.mode != self.mode:
             raise StackNotFoundError(f"stack '{self.name}' is not up; "
                                      f"`gameday up --stack compose --name {self.name}` starts it")
+        self._state = state
+        return state
+
+    def _require_up(self) -> StackState:
+        """The state file, with each service's pid (its first container's main process, as the
+        engine reports it) and paused flag read live from Docker."""
+        state = self._load_state()
         containers = self._raw_containers()
         for name, svc in state.services.items():
             mine = [c for c in containers if c["Labels"].get(SERVICE_LABEL) == COMPOSE_NAME[name]]
@@ -651,7 +657,7 @@ class ComposeStack:
 
     def set_disabled_features(self, disabled: list[str]) -> list[str]:
         """Switch Arcade's features off (or back on) while it runs; no restart."""
-        state = self._require_up()
+        state = self._load_state()
         cfg = StackConfig.model_validate(state.config)
         new = cfg.model_copy(update={"web": cfg.web.model_copy(update={"disabled_features": sorted(set(disabled))})})
         with self._lock():
@@ -671,12 +677,12 @@ class ComposeStack:
 
     def recreate(self, service: str) -> None:
         """Recreate a service's containers from the stack's settings (a restart that applies them)."""
-        state = self._state or self._require_up()
+        state = self._load_state()
         with self._lock():
             self._compose("up", "-d", "--no-deps", "--no-build", "--force-recreate",
                           "--scale", f"web={self._web_count(state)}", COMPOSE_NAME[service],
                           env=self._env(), profiles=self._profiles(), timeout=300)
-        self._require_up()
+        self._load_state()
         self._await(service)
 
     def _read_env_file(self) -> dict[str, str]:

@@ -40,7 +40,7 @@ class ComposeService:
         for c in containers:
             if c["State"] not in ("running", "paused"):
                 self.stack.client.api.start(c["Id"])
-        self.stack._require_up()
+        self.stack._load_state()
         self.stack._await(self.name)
 
     def restart(self) -> None:
@@ -53,7 +53,7 @@ class ComposeService:
             if c["State"] == "paused":
                 self.stack.client.api.unpause(c["Id"])
             self.stack.client.api.restart(c["Id"], timeout=10)
-        self.stack._require_up()
+        self.stack._load_state()
         self.stack._await(self.name)
 
     def pause(self) -> None:
