@@ -93,12 +93,22 @@ def down(name: str, root: Path | None, every: bool, purge: bool, keep_data: bool
 @click.command()
 @stack_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def status(name: str, root: Path | None, as_json: bool) -> None:
+@click.option("--stats", "with_stats", is_flag=True, help="Compose: also CPU and memory of every container.")
+def status(name: str, root: Path | None, as_json: bool, with_stats: bool) -> None:
     """Show each service's pid, address, health and the DB connections in use."""
-    st = _stack(name, root).status()
+    stack = _stack(name, root)
+    st = stack.status()
+    stats = None
+    if with_stats:
+        if not hasattr(stack, "stats"):
+            raise UsageError("--stats: only compose stacks have container stats (see `gameday up --stack compose`)")
+        stats = stack.stats()
     if as_json:
-        click.echo(json.dumps(_status_dict(st), indent=2))
+        click.echo(json.dumps({**_status_dict(st), **({"stats": stats} if stats is not None else {})}, indent=2))
         return
+    if stats is not None:
+        for container, figures in sorted(stats.items()):
+            console.print(f"  {container:<36} cpu {figures['cpu_percent']:5.1f} %  memory {figures['mem_mb']:7.1f} MB")
     table = Table(title=f"stack '{st.name}' ({st.mode})", title_justify="left")
     for col in ("service", "pid", "address", "health", "detail"):
         table.add_column(col)

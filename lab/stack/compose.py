@@ -761,3 +761,28 @@ class ComposeStack:
             time.sleep(0.1)
         raise StartupTimeout(
             f"{name} did not become ready within {timeout:.0f} s ({last}); last log lines:\n{self.logs(name, 15)}")
+
+
+def remove_orphans(client) -> list[str]:  # type: ignore[no-untyped-def]
+    """Remove the compose stacks whose run directory is gone (a temporary run root deleted while
+    its stack ran, a killed test run): containers, networks and volumes. Returns their projects."""
+    import docker.errors
+
+    projects: dict[str, str] = {}
+    for c in client.api.containers(all=True, filters={"label": [RUN_DIR_LABEL]}):
+        run_dir = c["Labels"].get(RUN_DIR_LABEL, "")
+        project = c["Labels"].get(PROJECT_LABEL, "")
+        if run_dir and project.startswith("gameday-") and not Path(run_dir).exists():
+            projects[project] = run_dir
+    for project in projects:
+        label = {"label": [f"{PROJECT_LABEL}={project}"]}
+        for c in client.api.containers(all=True, filters=label):
+            with contextlib.suppress(docker.errors.APIError):
+                client.api.remove_container(c["Id"], force=True, v=True)
+        for network in client.api.networks(filters=label):
+            with contextlib.suppress(docker.errors.APIError):
+                client.api.remove_network(network["Id"])
+        for volume in (client.api.volumes(filters=label) or {}).get("Volumes") or []:
+            with contextlib.suppress(docker.errors.APIError):
+                client.api.remove_volume(volume["Name"])
+    return sorted(projects)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from lab.stack import images
+from lab.stack.compose import remove_orphans
 from lab.stack.engine import engine, engine_answers
 
 DOCKER = engine_answers()
@@ -37,6 +38,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if HERE in Path(str(item.fspath)).parents and "docker_engine" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.compose)
+            item.add_marker(pytest.mark.timeout(900))  # the first one may build the images (minutes)
             if not DOCKER:
                 item.add_marker(pytest.mark.skip(reason=NO_DOCKER))
 
@@ -53,6 +55,7 @@ def docker_engine():  # type: ignore[no-untyped-def]
 def compose_images(docker_engine) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """The images `gameday up --stack compose` will use, built here if any is missing."""
     client = docker_engine
+    remove_orphans(client)
     chosen = images.chosen()
     needed = ("LAB_DB_IMAGE", "LAB_TOXIPROXY_IMAGE", "LAB_IMAGE", "LAB_PGBOUNCER_IMAGE")
     if not all(images.present(client, chosen[var]) for var in needed):

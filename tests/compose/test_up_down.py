@@ -73,6 +73,8 @@ def test_up_serves_arcade_from_the_db_container_through_toxiproxy_and_down_leave
     assert proxies["postgres"]["upstream"] == "db:5432" and proxies["postgres"]["enabled"] is True
     for svc in ("db", "web", "toxiproxy"):
         assert containers[svc].labels["io.gameday-lab.stack"] == name
+    stats = json.loads(gameday("status", "--name", name, "--json", "--stats").stdout)["stats"]
+    assert len(stats) == 5 and all(s["mem_mb"] > 0 for s in stats.values())  # db, toxiproxy, web x2, loadgen
 
     down = gameday("down", "--name", name, timeout=180)
     assert down.returncode == 0 and "stopped" in down.stdout, down.stderr
@@ -103,3 +105,20 @@ def test_keep_data_keeps_the_database_volume_and_only_it(gameday, compose_images
     finally:
         gameday("down", "--name", name, "--purge", timeout=180)
     assert _leftovers(project) == {"containers": [], "networks": [], "volumes": []}
+
+
+def test_a_stack_whose_run_directory_is_gone_is_removed_as_an_orphan(compose_images, tmp_path, name):
+    import shutil
+
+    from lab.stack.compose import ComposeStack, remove_orphans
+
+    root = tmp_path / "gone"
+    stack = ComposeStack(name, root)
+    stack.up()
+    try:
+        shutil.rmtree(root)  # a temporary run root deleted while its stack ran
+        assert f"gameday-{name}" in remove_orphans(engine())
+        assert _leftovers(f"gameday-{name}") == {"containers": [], "networks": [], "volumes": []}
+    finally:
+        if root.exists():
+            stack.down(purge=True)
