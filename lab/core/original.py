@@ -104,11 +104,12 @@ def path_timeline(path: OriginalPath, sample_every_s: float = 60.0) -> Timeline:
     """The original path as events, and a probe that saw `failed_share` of requests fail until it was restored."""
     events = tuple(step.event(i, path.wall_start()) for i, step in enumerate(path.steps, start=1))
     restored = path.restored_min * 60.0
-    failed = round(10 * path.failed_share)
+    total = 10 if float(10 * path.failed_share).is_integer() else 100  # 0.22 fails 22 of 100
+    failed = round(total * path.failed_share)
     samples = []
     t = -sample_every_s
     while t <= restored + 5 * sample_every_s:
-        samples.append(Sample(offset_s=t, total=10, ok=10 - failed if 0 <= t < restored else 10))
+        samples.append(Sample(offset_s=t, total=total, ok=total - failed if 0 <= t < restored else total))
         t += sample_every_s
     return Timeline(events=events, samples=tuple(samples))
 
