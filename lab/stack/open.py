@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lab.errors import UsageError
+from lab.errors import StackExistsError, UsageError
 from lab.stack.config import StackConfig
 from lab.stack.state import StackState, check_name, default_root
 
@@ -33,7 +33,13 @@ def open_stack(name: str = "default", root: Path | None = None, kind: str | None
                config: StackConfig | None = None) -> Any:
     """A LocalStack or a ComposeStack (same methods); `kind` None means: whatever runs under that name."""
     base = Path(root) if root is not None else default_root()
-    chosen = kind or recorded_kind(name, base) or "local"
+    recorded = recorded_kind(name, base)
+    chosen = kind or recorded or "local"
+    if kind is not None and recorded is not None and recorded != kind:
+        other = open_stack(name, base, recorded)
+        if other.is_up():
+            raise StackExistsError(f"stack '{name}' is already up on the {recorded} stack; "
+                                   f"`gameday down --name {name}` stops it, or choose another --name")
     if chosen == "compose":
         from lab.stack.compose import ComposeStack
 

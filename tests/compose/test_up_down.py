@@ -76,6 +76,10 @@ def test_up_serves_arcade_from_the_db_container_through_toxiproxy_and_down_leave
     stats = json.loads(gameday("status", "--name", name, "--json", "--stats").stdout)["stats"]
     assert len(stats) == 5 and all(s["mem_mb"] > 0 for s in stats.values())  # db, toxiproxy, web x2, loadgen
 
+    local = gameday("up", "--name", name)  # the same name on the embedded stack: refused, nothing changed
+    assert local.returncode == 2 and f"stack '{name}' is already up on the compose stack" in local.stderr
+    assert json.loads(gameday("status", "--name", name, "--json").stdout)["mode"] == "compose"
+
     down = gameday("down", "--name", name, timeout=180)
     assert down.returncode == 0 and "stopped" in down.stdout, down.stderr
     assert _leftovers(project) == {"containers": [], "networks": [], "volumes": []}
