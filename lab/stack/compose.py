@@ -131,8 +131,10 @@ class ComposeStack:
                 found = re.findall(r"(?:127\.0\.0\.1|0\.0\.0\.0):(\d+)", line)
                 number = int(found[0]) if found else 0
                 key = next((k for k, var in PORT_KEYS.values() if number and env.get(var) == str(number)), "a port")
-                return PortInUseError(f"{key}: port {number} on 127.0.0.1 is already in use; "
-                                      "choose another or set it to 0 for a free one")
+                error = PortInUseError(f"{key}: port {number} on 127.0.0.1 is already in use; "
+                                       "choose another or set it to 0 for a free one")
+                error.port = number  # type: ignore[attr-defined]
+                return error
         seed = "seed" in text and ("didn't complete successfully" in text or "exit" in text)
         lines = [line for line in text.strip().splitlines() if line.strip()][-8:]
         detail = "\n".join(lines)
@@ -164,35 +166,44 @@ class ComposeStack:
         with self._lock():
             self._refuse_if_running()
             images = self._check_images(client)
-            ports = self._allocate_ports()
-            creds = self._secrets()
-            services = enabled_services(self.config)
-            self._state = StackState(
-                name=self.name, mode=self.mode, config=self.config.model_dump(),
-                services={name: ServiceState(port=ports[name]) for name in services},
-                sockdir="127.0.0.1", started_at=time.time(),
-            )
-            self._state.services["proxy"].extra["listen_port"] = ports["proxy.listen"]
-            self._state.services["web"].workers = self.config.web.workers
-            self._save()
-            env = self._write_env(images)
+            self._secrets()
             volume_existed = self._volume_exists()
             started = time.monotonic()
-            try:
-                progress(f"docker compose up ({self.project}) ...")
-                self._compose("up", "-d", "--no-build", "--scale", f"web={self.config.web.workers}",
-                              *[COMPOSE_NAME[s] for s in services], env=env, profiles=self._profiles(),
-                              timeout=600)
-                progress("waiting for every service to answer ...")
-                for name in services:
-                    self._await(name)
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    self._down(env, volumes=not volume_existed)
-                self.state_path.unlink(missing_ok=True)
-                raise
+            for attempt in range(3):  # a free port we chose may be taken before Docker binds it
+                env = self._prepare(images)
+                try:
+                    progress(f"docker compose up ({self.project}) ...")
+                    self._compose("up", "-d", "--no-build", "--scale", f"web={self.config.web.workers}",
+                                  *[COMPOSE_NAME[s] for s in self._state.services], env=env,  # type: ignore[union-attr]
+                                  profiles=self._profiles(), timeout=600)
+                    progress("waiting for every service to answer ...")
+                    for name in self._state.services:  # type: ignore[union-attr]
+                        self._await(name)
+                    break
+                except BaseException as exc:
+                    with contextlib.suppress(Exception):
+                        self._down(env, volumes=not volume_existed)
+                    self.state_path.unlink(missing_ok=True)
+                    pinned = set(self.config.explicit_ports().values())
+                    lost_race = isinstance(exc, PortInUseError) and getattr(exc, "port", None) not in pinned
+                    if not lost_race or attempt == 2:
+                        raise
             progress(f"stack '{self.name}' healthy in {time.monotonic() - started:.2f} s")
         return self.status()
+
+    def _prepare(self, images: dict[str, str]) -> dict[str, str]:
+        """Choose ports, write the state file, compose.env and toxiproxy.json; return the variables."""
+        ports = self._allocate_ports()
+        services = enabled_services(self.config)
+        self._state = StackState(
+            name=self.name, mode=self.mode, config=self.config.model_dump(),
+            services={name: ServiceState(port=ports[name]) for name in services},
+            sockdir="127.0.0.1", started_at=time.time(),
+        )
+        self._state.services["proxy"].extra["listen_port"] = ports["proxy.listen"]
+        self._state.services["web"].workers = self.config.web.workers
+        self._save()
+        return self._write_env(images)
 
     def down(self, purge: bool = False, keep_data: bool = False) -> bool:
         """Remove the project's containers, network and anonymous volumes, and the database volume
