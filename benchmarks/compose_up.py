@@ -72,7 +72,7 @@ def main() -> None:
             for _ in range(args.runs):
                 warm.append(gameday(root, "up", "--stack", "compose", "--name", name))
                 gameday(root, "down", "--name", name, "--keep-data")
-        finally:
+        finally:  # --all also finds a stack downed with --keep-data (its volume)
             subprocess.run([sys.executable, "-m", "lab.cli", "down", "--all", "--purge"],
                            env={**os.environ, "GAMEDAY_ROOT": str(root)}, capture_output=True)
     load = os.getloadavg()

@@ -23,10 +23,15 @@ def recorded_kind(name: str, root: Path | None = None) -> str | None:
     """The kind of stack the state file under `root/name` describes, if there is one."""
     base = Path(root) if root is not None else default_root()
     try:
-        state = StackState.load(base / check_name(name) / "state.json")
+        run_dir = base / check_name(name)
+        state = StackState.load(run_dir / "state.json")
     except UsageError:
         return None
-    return state.mode if state is not None else None
+    if state is not None:
+        return state.mode
+    if (run_dir / "secrets.json").exists():  # a compose stack downed with --keep-data: its volume remains
+        return "compose"
+    return None
 
 
 def open_stack(name: str = "default", root: Path | None = None, kind: str | None = None,
@@ -52,8 +57,9 @@ def open_stack(name: str = "default", root: Path | None = None, kind: str | None
 
 
 def all_stacks(root: Path | None = None) -> list[str]:
-    """Names of the stacks, of any kind, that have a state file under the run root."""
+    """Names of the stacks, of any kind, that have a state file under the run root (or, compose
+    stacks downed with --keep-data, a database volume)."""
     base = Path(root) if root is not None else default_root()
     if not base.is_dir():
         return []
-    return sorted(p.parent.name for p in base.glob("*/state.json"))
+    return sorted({p.parent.name for pattern in ("*/state.json", "*/secrets.json") for p in base.glob(pattern)})

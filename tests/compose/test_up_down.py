@@ -106,8 +106,10 @@ def test_keep_data_keeps_the_database_volume_and_only_it(gameday, compose_images
         assert again.returncode == 0, again.stderr
         kept = gameday("sql", "--name", name, "SELECT count(*) FROM keepme")
         assert kept.returncode == 0 and kept.stdout.strip() == "0", kept.stderr
-    finally:
-        gameday("down", "--name", name, "--purge", timeout=180)
+        assert gameday("down", "--name", name, "--keep-data", timeout=180).returncode == 0
+        assert _leftovers(project)["volumes"] == [f"{project}_db-data"]
+    finally:  # --all finds the stack by its kept volume
+        gameday("down", "--all", "--purge", timeout=180)
     assert _leftovers(project) == {"containers": [], "networks": [], "volumes": []}
 
 
