@@ -98,8 +98,8 @@ def summary(reports: list[ScenarioReport], seconds: float) -> Table:
 @click.option("--junit", "junit_path", type=click.Path(path_type=Path), help="Write a JUnit XML report here.")
 @click.option("--speed", type=click.FloatRange(0.1, 1000), default=10.0, show_default=True,
               help="Compress drill time (the wrong-turns drill runs faster when its script is long).")
-@click.option("--jobs", "-j", type=click.IntRange(1, 16), default=1, show_default=True,
-              help="Scenarios verified at once, each on stacks and ports of its own.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 16), default=2, show_default=True,
+              help="Scenarios verified at once, each in a process, on stacks and ports of its own.")
 @click.option("--steady-timeout", type=click.FloatRange(1, 3600), default=30.0, show_default=True,
               help="Seconds a drill waits for the steady state.")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), envvar="GAMEDAY_ROOT", default=None,
