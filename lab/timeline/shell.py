@@ -26,7 +26,6 @@ from typing import Any
 from lab.core.shell import classify, strip_history_number
 from lab.errors import UsageError
 from lab.stack import postgres
-from lab.stack.local import LocalStack
 from lab.stack.pgbin import find_pg_bin
 
 FIELD, RECORD = "\x1f", "\x1e"
@@ -63,22 +62,27 @@ PS1="(gameday:$GAMEDAY_STACK) $PS1"
 """
 
 
-def shell_env(stack: LocalStack, actor: str) -> dict[str, str]:
-    """The stack's connection settings, for the responder's tools."""
-    state = stack._require_up()
+def shell_env(stack: Any, actor: str) -> dict[str, str]:
+    """The stack's connection settings, for the responder's tools (embedded or compose)."""
+    from lab.monitor.monitor import pg_target_of
+
+    target = pg_target_of(stack)  # the superuser's reserved slot: a socket, or a compose stack's port
     urls = stack.urls()
     env = {
-        "PGHOST": state.sockdir,
-        "PGPORT": str(state.services["db"].port),
-        "PGUSER": postgres.SUPERUSER,
+        "PGHOST": target.host,
+        "PGPORT": str(target.port),
+        "PGUSER": target.user,
         "PGDATABASE": postgres.APP_DB,
         "PGAPPNAME": f"gameday-shell-{actor}",
-        "PGDATA": str(stack.run_dir / "pg" / "data"),
         "ARCADE_URL": urls["arcade"].rstrip("/"),
         "GAMEDAY_STACK": stack.name,
         "GAMEDAY_ROOT": str(stack.root),
         "GAMEDAY_ACTOR": actor,
     }
+    if target.password:
+        env["PGPASSWORD"] = target.password
+    if getattr(stack, "mode", "local") == "local":
+        env["PGDATA"] = str(stack.run_dir / "pg" / "data")
     for key, var in (("toxiproxy", "TOXIPROXY_URL"), ("loadgen", "LOADGEN_URL")):
         if key in urls:
             env[var] = urls[key]
