@@ -288,7 +288,8 @@ class ComposeStack:
         for container in self._running("web"):
             master = self.client.api.inspect_container(container["Id"])["State"].get("Pid") or 0
             try:
-                pids += [child.pid for child in psutil.Process(master).children()]
+                pids += [child.pid for child in psutil.Process(master).children()
+                         if child.status() != psutil.STATUS_ZOMBIE]  # a killed worker not reaped yet
             except (psutil.Error, ValueError):
                 continue
         return pids

@@ -130,8 +130,8 @@ def cut(stack: Any, before: dict[str, Any]) -> None:
 
 
 def worker_killed(stack: Any, before: dict[str, Any]) -> None:
-    killed = set(before["workers"]) - set(stack.web_workers())
-    assert killed  # gone, and gunicorn starts another in that container
+    # gone (once its master has reaped it), and gunicorn starts another in that container
+    assert eventually(lambda: set(before["workers"]) - set(stack.web_workers()), 10)
     assert eventually(lambda: len(stack.web_workers()) == len(before["workers"]))
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from console_helpers import ARTIFACTS, CHROMIUM, SCENARIO, Client
+from .console_helpers import ARTIFACTS, CHROMIUM, SCENARIO, Client
 from lab.console.server import ConsoleProcess
 from lab.runner import scenarios
 from lab.stack.config import load_config

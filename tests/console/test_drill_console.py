@@ -14,7 +14,7 @@ import psutil
 import pytest
 import requests
 
-from console_helpers import Client, phase, wait_for
+from .console_helpers import Client, phase, wait_for
 from lab.console.server import info_path
 from lab.faults import engine
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from console_helpers import drill_marker, shot
+from .console_helpers import drill_marker, shot
 from lab.faults import engine
 from lab.timeline.store import TimelineStore
 

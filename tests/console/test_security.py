@@ -12,7 +12,7 @@ import requests
 
 from lab.faults import engine
 from lab.timeline.store import TimelineStore
-from console_helpers import ensure_halted, start_drill, wait_for
+from .console_helpers import ensure_halted, start_drill, wait_for
 
 pytestmark = pytest.mark.integration
 

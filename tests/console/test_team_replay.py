@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from console_helpers import drill_marker, shot, start_drill
+from .console_helpers import drill_marker, shot, start_drill
 from lab.faults import engine
 from lab.timeline.store import TimelineStore
 

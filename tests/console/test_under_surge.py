@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from console_helpers import ensure_halted, start_drill, wait_for
+from .console_helpers import ensure_halted, start_drill, wait_for
 from lab.timeline.store import TimelineStore
 
 pytestmark = pytest.mark.integration

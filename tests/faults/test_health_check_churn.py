@@ -38,6 +38,8 @@ def stack(tmp_path_factory):
 
 
 def test_workers_are_replaced_only_while_the_health_check_fails(stack):
+    # `up` returns once Arcade answers; its second worker may still be starting
+    assert procs.wait_until(lambda: len(stack.web_workers()) == stack.settings().web.workers, 15, 0.1)
     before = set(stack.web_workers())
     fid = engine.inject(stack, "health_check_churn", {"check_every_ms": 100, "check_timeout_ms": 500,
                                                       "unhealthy_after": 2, "startup_queries": 1})
