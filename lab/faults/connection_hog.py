@@ -7,10 +7,9 @@ import sys
 import time
 from typing import Any, Literal
 
-import psutil
 from pydantic import Field
 
-from lab.faults.base import Fault, FaultContext, Params, Symptom
+from lab.faults.base import Fault, FaultContext, helper_pid, Params, Symptom
 from lab.stack import procs
 
 
@@ -48,14 +47,7 @@ def _held(ctx: FaultContext) -> list[int]:
 
 
 def _holder_pid(ctx: FaultContext, data: dict[str, Any]) -> int | None:
-    """The holder's pid from the journal, or found by its command line (crash before journaling)."""
-    if data.get("pid"):
-        return int(data["pid"])
-    marker = _pids_file(ctx)
-    for proc in psutil.process_iter(["cmdline"]):
-        if marker in (proc.info["cmdline"] or []):
-            return proc.pid
-    return None
+    return helper_pid(data, _pids_file(ctx))
 
 
 def revert(ctx: FaultContext, p: HogParams, data: dict[str, Any]) -> None:

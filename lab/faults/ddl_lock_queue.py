@@ -16,10 +16,9 @@ import signal
 import sys
 from typing import Any, Literal
 
-import psutil
 from pydantic import Field
 
-from lab.faults.base import Fault, FaultContext, Params, Symptom
+from lab.faults.base import Fault, FaultContext, helper_pid, Params, Symptom
 from lab.stack import procs
 
 TABLES = Literal["players", "scores", "best_scores", "matches", "purchases", "items", "games"]
@@ -83,13 +82,7 @@ def inject(ctx: FaultContext, p: DdlQueueParams) -> dict[str, Any]:
 
 
 def _worker_pid(ctx: FaultContext, data: dict[str, Any]) -> int | None:
-    if data.get("pid"):
-        return int(data["pid"])
-    marker = _state_file(ctx)
-    for proc in psutil.process_iter(["cmdline"]):
-        if marker in (proc.info["cmdline"] or []):
-            return proc.pid
-    return None
+    return helper_pid(data, _state_file(ctx))
 
 
 def revert(ctx: FaultContext, p: DdlQueueParams, data: dict[str, Any]) -> None:

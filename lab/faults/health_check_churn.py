@@ -18,10 +18,9 @@ import sys
 import time
 from typing import Any
 
-import psutil
 from pydantic import Field
 
-from lab.faults.base import Fault, FaultContext, FaultError, Params, Symptom
+from lab.faults.base import Fault, FaultContext, FaultError, helper_pid, Params, Symptom
 from lab.stack import procs
 
 RECENT_S = 10.0  # a replacement within this long counts as churn still going on
@@ -61,13 +60,7 @@ def inject(ctx: FaultContext, p: ChurnParams) -> dict[str, Any]:
 
 
 def _pid(ctx: FaultContext, data: dict[str, Any]) -> int | None:
-    if data.get("pid"):
-        return int(data["pid"])
-    marker = _state_file(ctx)
-    for proc in psutil.process_iter(["cmdline"]):
-        if marker in (proc.info["cmdline"] or []):
-            return proc.pid
-    return None
+    return helper_pid(data, _state_file(ctx))
 
 
 def revert(ctx: FaultContext, p: ChurnParams, data: dict[str, Any]) -> None:

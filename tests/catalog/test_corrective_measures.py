@@ -11,7 +11,7 @@ from lab.faults import engine
 from lab.runner import scenarios
 from lab.stack.config import load_config
 from lab.stack.local import LocalStack
-from catalog_helpers import run_drill
+from drill_watcher import run_drill
 
 pytestmark = pytest.mark.integration
 

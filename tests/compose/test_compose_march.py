@@ -4,56 +4,16 @@ independent client through the site's front door (Toxiproxy's `arcade` listener)
 
 from __future__ import annotations
 
-import threading
 import time
-import urllib.error
-import urllib.request
 
 import pytest
+from drill_watcher import Watcher
 
 from lab.faults import engine
 from lab.runner import scenarios
 from lab.runner.drill import Drill, DrillOptions
 
 SPEED = 10.0
-
-
-class Watcher:
-    """Polls the leaderboard ten times a second once drill time runs; keeps (drill time, ok)."""
-
-    def __init__(self, url: str, drill: Drill):
-        self.url = url
-        self.drill = drill
-        self.samples: list[tuple[float, bool]] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self) -> None:
-        while not self.drill.started.wait(0.1):
-            if self.stop.is_set():
-                return
-        while not self.stop.is_set():
-            try:
-                with urllib.request.urlopen(self.url, timeout=3) as resp:
-                    ok = resp.status == 200
-            except (urllib.error.URLError, OSError):
-                ok = False
-            self.samples.append((self.drill.clock.now(), ok))
-            time.sleep(0.1)
-
-    def first_below(self, threshold: float, start: float, width: float = 10.0) -> float | None:
-        for t, _ in self.samples:
-            if t < start:
-                continue
-            inside = [ok for u, ok in self.samples if t <= u < t + width]
-            if len(inside) >= 5 and sum(inside) / len(inside) < threshold:
-                return t
-        return None
-
-    def availability(self, start: float, end: float) -> float:
-        inside = [ok for t, ok in self.samples if start <= t < end]
-        assert len(inside) >= 5, f"too few samples in [{start}, {end})"
-        return sum(inside) / len(inside)
 
 
 @pytest.fixture(scope="module")

@@ -3,60 +3,17 @@ it, the runbook does. Availability is measured by an independent client, not the
 
 from __future__ import annotations
 
-import threading
-import time
-import urllib.error
-import urllib.request
-
 import pytest
+from drill_watcher import run_drill
 
 from lab.core.scenario import ResponderStep
 from lab.faults import engine
 from lab.runner import scenarios
-from lab.runner.drill import Drill, DrillOptions
+from lab.runner.drill import Drill
 from lab.stack.config import load_config
 from lab.stack.local import LocalStack
 
 pytestmark = pytest.mark.integration
-SPEED = 10.0
-
-
-class Watcher:
-    """Polls Arcade's leaderboard ten times a second and keeps (drill time, ok)."""
-
-    def __init__(self, stack: LocalStack, drill: Drill):
-        self.url = stack.urls()["arcade"] + "leaderboard?game=tetra"
-        self.drill = drill
-        self.samples: list[tuple[float, bool]] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self) -> None:
-        while not self.drill.started.wait(0.1):  # drill time starts after the steady-state check
-            if self.stop.is_set():
-                return
-        while not self.stop.is_set():
-            try:
-                with urllib.request.urlopen(self.url, timeout=3) as resp:
-                    ok = resp.status == 200
-            except (urllib.error.URLError, OSError):
-                ok = False
-            self.samples.append((self.drill.clock.now(), ok))
-            time.sleep(0.1)
-
-    def first_below(self, threshold: float, start: float, width: float = 10.0) -> float | None:
-        """The first drill time t >= start at which availability over [t, t + width) is below threshold."""
-        times = [t for t, _ in self.samples if t >= start]
-        for t in times:
-            inside = [ok for u, ok in self.samples if t <= u < t + width]
-            if len(inside) >= 5 and sum(inside) / len(inside) < threshold:
-                return t
-        return None
-
-    def availability(self, start: float, end: float) -> float:
-        inside = [ok for t, ok in self.samples if start <= t < end]
-        assert len(inside) >= 5, f"too few samples in [{start}, {end})"
-        return sum(inside) / len(inside)
 
 
 @pytest.fixture(scope="module")
@@ -70,18 +27,6 @@ def stack(march, run_root):
     s.up()
     yield s
     s.down(purge=True)
-
-
-def run_drill(scenario, text, stack, responder):
-    drill = Drill(scenario, text, stack, DrillOptions(speed=SPEED, responder=responder))
-    watcher = Watcher(stack, drill)
-    watcher.thread.start()
-    try:
-        result = drill.run()
-    finally:
-        watcher.stop.set()
-        watcher.thread.join()
-    return drill, watcher, result
 
 
 def event_time(drill: Drill, kind: str, **match: object) -> float:

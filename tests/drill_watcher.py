@@ -1,4 +1,4 @@
-"""An independent watcher for catalog drills: polls Arcade over HTTP, never through the lab's monitor."""
+"""An independent watcher for drills in tests: polls Arcade over HTTP, never through the lab's monitor."""
 
 from __future__ import annotations
 
