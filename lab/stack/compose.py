@@ -52,6 +52,7 @@ from lab.stack import procs
 from lab.stack.base import ServiceStatus, StackStatus
 from lab.stack.config import StackConfig, apply_overrides
 from lab.stack.engine import compose_cli, engine
+from lab.stack.postgres import connect_retrying
 from lab.stack.compose_env import (
     ALL_SERVICES,
     APP_DB,
@@ -308,19 +309,7 @@ class ComposeStack:
 
     def _admin_connect(self, dbname: str, timeout: float = 3) -> psycopg2.extensions.connection:
         """Retried while every slot is briefly held by doomed non-superuser attempts (a storm)."""
-        deadline = time.monotonic() + timeout
-        delay = 0.005
-        while True:
-            try:
-                conn = psycopg2.connect(self.admin_dsn(dbname, timeout))
-            except psycopg2.OperationalError as exc:
-                if "too many clients" not in str(exc) or time.monotonic() + delay > deadline:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 0.1)
-                continue
-            conn.autocommit = True
-            return conn
+        return connect_retrying(self.admin_dsn(dbname, timeout), timeout)
 
     def admin_dsn(self, dbname: str = "postgres", timeout: float = 3) -> str:
         state = self._load_state()

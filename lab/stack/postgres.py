@@ -26,6 +26,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import Any
+
 import psycopg2
 import psycopg2.extensions
 
@@ -151,26 +153,29 @@ class PgCluster:
         During a connection storm every PGPROC slot can be held for a few milliseconds by
         doomed non-superuser attempts (they take a slot before learning the rest are reserved),
         so "too many clients" is retried until `timeout`: the reserved slot frees up quickly."""
-        deadline = time.monotonic() + timeout
-        delay = 0.005
-        while True:
-            try:
-                conn = psycopg2.connect(
-                    host=str(self.sockdir),
-                    port=self.port,
-                    dbname=dbname,
-                    user=SUPERUSER,
-                    connect_timeout=max(2, int(timeout)),
-                    application_name="gameday-admin",
-                )
-            except psycopg2.OperationalError as exc:
-                if "too many clients" not in str(exc) or time.monotonic() + delay > deadline:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 0.1)
-                continue
-            conn.autocommit = True
-            return conn
+        return connect_retrying(
+            dict(host=str(self.sockdir), port=self.port, dbname=dbname, user=SUPERUSER,
+                 connect_timeout=max(2, int(timeout)), application_name="gameday-admin"),
+            timeout,
+        )
+
+
+def connect_retrying(params: dict[str, Any] | str, timeout: float = 3) -> psycopg2.extensions.connection:
+    """An autocommit connection, retrying "too many clients" until `timeout`: during a storm a
+    reserved superuser slot is held for a few milliseconds by doomed non-superuser attempts."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            conn = psycopg2.connect(params) if isinstance(params, str) else psycopg2.connect(**params)
+        except psycopg2.OperationalError as exc:
+            if "too many clients" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+            continue
+        conn.autocommit = True
+        return conn
 
 
 def _pg_env() -> dict[str, str]:
