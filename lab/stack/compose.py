@@ -49,7 +49,7 @@ from lab.errors import (
 )
 from lab.stack import images as image_choice
 from lab.stack import procs
-from lab.stack.base import ServiceStatus, StackStatus
+from lab.stack.base import Capabilities, EventStream, PgTarget, ServiceStatus, StackStatus
 from lab.stack.config import StackConfig, apply_overrides
 from lab.stack.engine import compose_cli, engine
 from lab.stack.postgres import connect_retrying
@@ -86,7 +86,8 @@ Progress = Callable[[str], None]
 class ComposeStack:
     """One compose stack, addressed by name under a run root (a Compose project gameday-NAME)."""
 
-    mode = "compose"
+    kind = mode = "compose"
+    capabilities = Capabilities(containers=True, data_kept_on_down=False)
 
     def __init__(self, name: str = "default", root: Path | None = None, config: StackConfig | None = None):
         self.name = check_name(name)
@@ -318,13 +319,32 @@ class ComposeStack:
                 f"password={creds['superuser_password']} connect_timeout={max(2, int(timeout))} "
                 "application_name=gameday-admin")
 
-    def admin_target(self):  # type: ignore[no-untyped-def]
-        """Where the monitor samples pg_stat_activity: the published port, as the superuser."""
-        from lab.monitor.pgwatch import PgTarget
-
+    def admin_target(self, dbname: str = "postgres") -> PgTarget:
+        """The superuser over the DB's published port (a reserved slot)."""
         state = self._load_state()
-        return PgTarget(host="127.0.0.1", port=state.services["db"].port, user=SUPERUSER, dbname="postgres",
+        return PgTarget(host="127.0.0.1", port=state.services["db"].port, user=SUPERUSER, dbname=dbname,
                         password=self._load_secrets()["superuser_password"])
+
+    def state(self) -> StackState:
+        return self._require_up()
+
+    def preflight(self) -> None:
+        self._check_images(self.client)
+        compose_cli()
+
+    def shell_env(self) -> dict[str, str]:
+        return {}
+
+    def containers(self, service: str | None = None, running: bool = False) -> list[dict[str, Any]]:
+        """The project's containers (of one service), in container-number order."""
+        found = self._raw_containers(service)
+        return [c for c in found if c["State"] == "running"] if running else found
+
+    def container_events(self, since: float) -> EventStream:
+        """The engine's container events for this project (create, start, die, destroy) from `since`."""
+        filters = {"type": "container", "event": ["create", "start", "die", "destroy"],
+                   "label": [f"{PROJECT_LABEL}={self.project}"]}
+        return self.client.events(decode=True, filters=filters, since=int(since))  # type: ignore[no-any-return]
 
     def logs(self, service: str, lines: int = 50) -> str:
         if service not in ALL_SERVICES:

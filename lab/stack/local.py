@@ -21,6 +21,8 @@ Every start is undone on every failure path: a failed `up` stops what it started
 from __future__ import annotations
 
 import contextlib
+import copy
+import signal as _signal
 import fcntl
 import json
 import os
@@ -40,7 +42,8 @@ import psycopg2
 
 from lab.errors import PortInUseError, StackError, StackExistsError, StackNotFoundError, StartupTimeout, UsageError
 from lab.stack import pooler, postgres, procs
-from lab.stack.base import ServiceStatus, StackStatus
+from lab.stack.base import kill_signal
+from lab.stack.base import Capabilities, PgTarget, ServiceStatus, StackStatus, SUPERUSER
 from lab.stack.config import StackConfig, apply_overrides
 from lab.stack.pgbin import find_pg_bin
 from lab.stack.state import ServiceState, StackState, check_name, default_root
@@ -75,7 +78,8 @@ def enabled_services(config: StackConfig) -> tuple[str, ...]:
 class LocalStack:
     """One embedded stack, addressed by name under a run root."""
 
-    mode = "local"
+    kind = mode = "local"
+    capabilities = Capabilities(containers=False, data_kept_on_down=True)
 
     def __init__(self, name: str = "default", root: Path | None = None, config: StackConfig | None = None):
         self.name = check_name(name)
@@ -149,7 +153,7 @@ class LocalStack:
             progress(f"stack '{self.name}' healthy in {time.monotonic() - started:.2f} s")
         return self.status()
 
-    def down(self, purge: bool = False) -> bool:
+    def down(self, purge: bool = False, keep_data: bool = False) -> bool:
         """Stop everything this stack started; True if anything was running. Idempotent."""
         if not self.run_dir.exists():
             return False
@@ -166,6 +170,35 @@ class LocalStack:
             postgres.remove_cluster_home(self.run_dir)
             shutil.rmtree(self.run_dir, ignore_errors=True)
         return was_up
+
+    def state(self) -> StackState:
+        """The state file, with the pid of a stopped service None and its paused flag cleared."""
+        live = copy.deepcopy(self._require_up())
+        for svc in live.services.values():
+            if not procs.alive(svc.pid):
+                svc.pid, svc.paused = None, False
+        return live
+
+    def preflight(self) -> None:
+        find_pg_bin()
+        if self.config.pooler.enabled:
+            pooler.find_pgbouncer()
+
+    def admin_target(self, dbname: str = "postgres") -> PgTarget:
+        """The superuser over the cluster's private unix socket (a reserved slot)."""
+        cluster = self.cluster()
+        return PgTarget(host=str(cluster.sockdir), port=cluster.port, user=SUPERUSER, dbname=dbname)
+
+    def stats(self) -> dict[str, dict[str, float]]:
+        """CPU (% of one core) and memory (MB) of every running service (its whole process tree)."""
+        return procs.tree_stats({name: svc.pid for name, svc in self.state().services.items() if svc.pid})
+
+    def follow_logs(self, service: str) -> Iterator[str]:
+        """New lines of a service's log as they come."""
+        return procs.follow(self.log_path(service))
+
+    def shell_env(self) -> dict[str, str]:
+        return {"PGDATA": str(self.run_dir / "pg" / "data")}
 
     # --- per-service operations ------------------------------------------------------------
 
@@ -688,6 +721,18 @@ class LocalService:
             procs.signal_tree(svc.pid, signal.SIGCONT)
         svc.paused = False
         self.stack._save()
+
+    def kill(self, signal: str = "SIGKILL") -> None:
+        """Send a signal to the service's main process (SIGKILL: the whole process tree)."""
+        svc = self._svc()
+        if not procs.alive(svc.pid):
+            raise StackError(f"{self.name} is stopped; nothing to kill")
+        assert svc.pid is not None
+        number = getattr(_signal, kill_signal(signal))
+        if number == _signal.SIGKILL:
+            procs.signal_tree(svc.pid, number)
+        else:
+            os.kill(svc.pid, number)
 
     def logs(self, lines: int = 50) -> str:
         return self.stack.logs(self.name, lines)

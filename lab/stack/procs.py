@@ -13,7 +13,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import psutil
@@ -195,3 +195,38 @@ def service_user() -> pwd.struct_passwd | None:
         capture_output=True,
     )
     return pwd.getpwnam("gameday")
+
+
+def tree_stats(pids: dict[str, int], interval: float = 0.2) -> dict[str, dict[str, float]]:
+    """CPU (% of one core, over `interval`) and resident memory (MB) of each named process tree."""
+    trees = {name: tree(pid) for name, pid in pids.items()}
+    for members in trees.values():
+        for proc in members:
+            try:
+                proc.cpu_percent(None)  # the first call starts the measurement
+            except psutil.Error:
+                pass
+    time.sleep(interval)
+    out: dict[str, dict[str, float]] = {}
+    for name, members in trees.items():
+        cpu = mem = 0.0
+        for proc in members:
+            try:
+                cpu += proc.cpu_percent(None)
+                mem += proc.memory_info().rss / 1e6
+            except psutil.Error:
+                continue
+        out[name] = {"cpu_percent": round(cpu, 1), "mem_mb": round(mem, 1)}
+    return out
+
+
+def follow(path: Path, poll: float = 0.2) -> Iterator[str]:
+    """New text appended to `path` from now on, as it comes (forever; the caller stops reading)."""
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        while True:
+            chunk = fh.read()
+            if chunk:
+                yield chunk.decode("utf-8", "replace")
+            else:
+                time.sleep(poll)
