@@ -53,7 +53,7 @@ from lab.stack.base import Capabilities, EventStream, PgTarget, ServiceStatus, S
 from lab.stack.config import StackConfig, apply_overrides
 from lab.stack.engine import compose_cli, engine
 from lab.stack.postgres import connect_retrying
-from lab.stack.compose_env import (
+from lab.stack.compose.env import (
     ALL_SERVICES,
     APP_DB,
     APP_ROLE,
@@ -70,7 +70,7 @@ from lab.stack.compose_env import (
     project_name,
     toxiproxy_config,
 )
-from lab.stack.compose_service import (
+from lab.stack.compose.service import (
     ComposeService,
     container_health,
     exec_ok,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from lab.errors import StackError, UsageError
 
 if TYPE_CHECKING:
-    from lab.stack.compose import ComposeStack
+    from lab.stack.compose.stack import ComposeStack
 
 
 class ComposeService:
