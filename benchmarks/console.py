@@ -14,7 +14,6 @@ Prints figures; not a test. On a stack of its own under a temporary run root:
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -27,10 +26,11 @@ sys.path.insert(0, str(ROOT / "tests" / "console"))
 
 from console_helpers import Client, ensure_halted, start_drill, wait_for  # noqa: E402
 
+from lab.catalog import CATALOG  # noqa: E402
 from lab.console.server import ConsoleProcess  # noqa: E402
-from lab.runner import scenarios  # noqa: E402
 from lab.stack.config import load_config  # noqa: E402
 from lab.stack.local import LocalStack  # noqa: E402
+from lab.timeline import rundir  # noqa: E402
 from lab.timeline.store import TimelineStore  # noqa: E402
 
 PAGES = ("/team", "/status", "/chart.svg", "/history", "/facilitator", "/facilitator/score")
@@ -89,7 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args()
-    scenario, _ = scenarios.load(scenarios.resolve("march-2023-db-overload"))
+    scenario, _ = CATALOG.load(CATALOG.resolve("march-2023-db-overload"))
     with tempfile.TemporaryDirectory(prefix="gd-console-bench-") as tmp:
         root = Path(tmp)
         stack = LocalStack("bench", root, load_config(None, scenario.stack.overrides()))
@@ -102,7 +102,7 @@ def main() -> None:
                 print(f"console {info['url']} on stack {stack.name} (March 2023 settings)")
                 quiet = measure_pages(fac, min(8.0, args.seconds))
                 run_dir = start_drill(fac, stack, "bench", speed=10)
-                wait_for(lambda: any(e.kind == "alert.firing" for e in TimelineStore(run_dir / "events.jsonl").read()),
+                wait_for(lambda: any(e.kind == "alert.firing" for e in TimelineStore(run_dir / rundir.EVENTS).read()),
                          90, "Arcade down")
                 stop = threading.Event()
                 seen: dict[str, float] = {}
@@ -122,9 +122,9 @@ def main() -> None:
                     assert answer.status_code == 303, answer.text
                     wait_for(lambda m=marker: seen[m] > 0, 10, "the note on the stream")
                     delivery.append(seen[marker] - posted)
-                avail = [json.loads(line)["probe"] for line in (run_dir / "sli.jsonl").read_text().splitlines()[-int(args.seconds):]]
-                ok = sum(p["ok"] for p in avail)
-                total = sum(p["total"] for p in avail)
+                avail = rundir.read_sli(run_dir, started_only=False)[-int(args.seconds):]
+                ok = sum(r.ok for r in avail)
+                total = sum(r.total for r in avail)
                 stop.set()
                 ensure_halted(fac, stack)
         finally:

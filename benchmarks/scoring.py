@@ -15,14 +15,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from lab.core.original import original_timeline
+from lab.catalog import CATALOG
+from lab.core.original import path_timeline
 from lab.core.scoring import Sample, Timeline, score
 from lab.core.timeline import Event, Source
 from lab.report.cli import scored, write_reports
-from lab.report.load import load_run, load_runbook, runbook_path
-from lab.runner import scenarios
+from lab.report.run import load_run
+from lab.timeline import rundir
 
-PROJECT = Path(__file__).resolve().parents[1]
 MOVES = [
     ("ack", {}), ("role", {"role": "IC", "name": "ann"}), ("update", {"audience": "internal", "text": "next update in 30 min"}),
     ("action.inspect-db", {}), ("action.check-network", {}), ("note", {"hypothesis": "network-failure", "text": "net?"}),
@@ -64,9 +64,9 @@ def timed(fn, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-d
 
 def write_run(run_dir: Path, tl: Timeline) -> None:
     run_dir.mkdir(parents=True)
-    (run_dir / "scenario.yaml").write_text((PROJECT / "scenarios" / "march-2023-db-overload.yaml").read_text())
-    (run_dir / "events.jsonl").write_text("".join(e.to_json() + "\n" for e in tl.events))
-    (run_dir / "sli.jsonl").write_text("".join(json.dumps({"offset_s": s.offset_s, "started": True, "probe": {
+    (run_dir / rundir.SCENARIO).write_text(CATALOG.resolve("march-2023-db-overload").read_text())
+    (run_dir / rundir.EVENTS).write_text("".join(e.to_json() + "\n" for e in tl.events))
+    (run_dir / rundir.SLI).write_text("".join(json.dumps({"offset_s": s.offset_s, "started": True, "probe": {
         "total": s.total, "ok": s.ok, "p95_s": s.p95_s}}) + "\n" for s in tl.samples))
 
 
@@ -75,8 +75,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    scenario, _ = scenarios.load(PROJECT / "scenarios" / "march-2023-db-overload.yaml")
-    runbook = load_runbook(runbook_path(scenario.runbook))
+    scenario, _ = CATALOG.load(CATALOG.resolve("march-2023-db-overload"))
+    runbook = CATALOG.runbook(scenario.runbook)
+    original = path_timeline(CATALOG.original(scenario))
     tl = big_timeline(args.events)
     print(f"timeline: {len(tl.events):,} events, {len(tl.samples):,} probe samples")
     secs, card = timed(lambda: score(tl, runbook, scenario), args.repeat)
@@ -85,17 +86,17 @@ def main() -> None:
     cpu = time.process_time() - cpu
     print(f"score() on {len(tl.events):,} events: {secs:.3f} s median of {args.repeat} (goal <= 1 s), "
           f"{cpu:.3f} s CPU; total {card.total}")  # type: ignore[attr-defined]
-    secs, _ = timed(lambda: score(original_timeline(), runbook, scenario), args.repeat)
-    print(f"score() on the original March path ({len(original_timeline().events)} events): {secs * 1000:.1f} ms")
+    secs, _ = timed(lambda: score(original, runbook, scenario), args.repeat)
+    print(f"score() on the original March path ({len(original.events)} events): {secs * 1000:.1f} ms")
     with tempfile.TemporaryDirectory() as tmp:
-        for label, timeline in (("original-sized run", original_timeline()), (f"{len(tl.events):,}-event run", tl)):
+        for label, timeline in (("original-sized run", original), (f"{len(tl.events):,}-event run", tl)):
             run_dir = Path(tmp) / label.replace(" ", "-").replace(",", "")
             write_run(run_dir, timeline)
             load_s, run = timed(lambda: load_run(run_dir), 1)
             score_s, (card, original) = timed(lambda: scored(run), 1)  # type: ignore[misc]
             report_s, _ = timed(lambda: write_reports(run, card, original), 1)
             again_s, _ = timed(lambda: write_reports(run, card, original), args.repeat)
-            size = sum((run_dir / f).stat().st_size for f in ("report.md", "report.html"))
+            size = sum((run_dir / f).stat().st_size for f in (rundir.REPORT_MD, rundir.REPORT_HTML))
             print(f"{label}: load {load_s:.2f} s, score + original {score_s:.2f} s, reports {report_s:.2f} s first "
                   f"(matplotlib import included), {again_s:.2f} s warm; {size / 1e6:.1f} MB written")
 

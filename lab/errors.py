@@ -15,6 +15,8 @@ Messages are one line, say what is wrong and where, and what to do about it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class LabError(Exception):
     """Root of every error the lab raises on purpose."""
@@ -35,6 +37,10 @@ class ConfigError(UsageError):
 class PortInUseError(UsageError):
     """A port the user asked for explicitly is already bound by someone else."""
 
+    def __init__(self, message: str, port: int = 0):
+        super().__init__(message)
+        self.port = port  # 0 when the message does not say which
+
 
 class StackExistsError(UsageError):
     """`gameday up` for a name that already has a running stack."""
@@ -54,3 +60,11 @@ class StackError(LabError):
 
 class StartupTimeout(StackError):
     """A service did not become healthy in time; the message carries its last log lines."""
+
+
+def display(path: Path) -> str:
+    """A file as error messages name it: relative to the working directory when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

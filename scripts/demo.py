@@ -15,6 +15,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from lab.timeline import rundir
+
 console = Console(highlight=False)
 
 
@@ -30,13 +32,13 @@ def main() -> int:
     result = subprocess.run(cmd, check=False)
     if result.returncode != 0:
         return result.returncode
-    runs = sorted(Path(os.environ.get("GAMEDAY_ROOT", ".gameday"), "runs").glob("*"), key=lambda p: p.stat().st_mtime)
+    runs = sorted(rundir.list_runs(Path(os.environ.get("GAMEDAY_ROOT", ".gameday"))), key=lambda p: p.stat().st_mtime)
     if runs:
         console.print("\n[bold]outputs of this run[/]")
-        for name, what in (("events.jsonl", "the timeline: faults, alerts, every responder action"),
-                           ("faults.jsonl", "the fault journal"), ("scenario.yaml", "the scenario as run"),
-                           ("report.md", "the postmortem draft"),
-                           ("report.html", "charts, the score card, the path beside the original")):
+        for name, what in ((rundir.EVENTS, "the timeline: faults, alerts, every responder action"),
+                           (rundir.FAULTS, "the fault journal"), (rundir.SCENARIO, "the scenario as run"),
+                           (rundir.REPORT_MD, "the postmortem draft"),
+                           (rundir.REPORT_HTML, "charts, the score card, the path beside the original")):
             console.print(f"  {runs[-1] / name}  ({what})")
     return 0
 

@@ -12,7 +12,7 @@ from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from lab.console.state import Conflict, ConsoleState
+from lab.console.state import EXTENSION, Conflict, ConsoleState
 from lab.errors import LabError, UsageError
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -44,7 +44,7 @@ def create_app(config: ConsoleConfig) -> Flask:
         CONSOLE_TOKENS={"facilitator": config.facilitator_token, "team": config.team_token},
         MAX_CONTENT_LENGTH=64 * 1024,
     )
-    app.extensions["console_state"] = ConsoleState(config.stack, config.root, config.scenario_dir)
+    app.extensions[EXTENSION] = ConsoleState(config.stack, config.root, config.scenario_dir)
     CSRFProtect(app)
     for blueprint in (auth.bp, team.bp, facilitator.bp, history.bp, stream.bp):
         app.register_blueprint(blueprint)
@@ -94,9 +94,3 @@ def _error(code: int, message: str) -> Any:
     if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
         return {"error": message}, code
     return render_template("error.html", message=message, code=code), code
-
-
-def state() -> ConsoleState:
-    from flask import current_app
-
-    return current_app.extensions["console_state"]  # type: ignore[no-any-return]

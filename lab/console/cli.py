@@ -24,13 +24,13 @@ out = Console(highlight=False)
 @stack_options
 def console(host: str, port: int, scenario_dir: Path | None, quiet: bool, name: str, root: Path | None) -> None:
     """Serve the drill console for the stack NAME: the team view, the facilitator view, history."""
+    from lab.catalog import CATALOG
     from lab.console.app import ConsoleConfig
-    from lab.runner.scenarios import SCENARIO_DIR
     from lab.stack.state import check_name
 
     base = (root or default_root()).absolute()
     check_name(name)  # the stack name is checked like every other command's
-    config = ConsoleConfig(stack=name, root=base, scenario_dir=(scenario_dir or SCENARIO_DIR).absolute())
+    config = ConsoleConfig(stack=name, root=base, scenario_dir=(scenario_dir or CATALOG.scenario_dir).absolute())
 
     def announce(info: dict[str, object]) -> None:
         if quiet:

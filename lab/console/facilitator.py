@@ -10,12 +10,12 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from lab.console import panels
-from lab.console.app import state
 from lab.console.auth import actor, require
-from lab.console.state import Conflict
+from lab.console.state import Conflict, state
 from lab.core.timeline import Source
 from lab.errors import LabError, UsageError
 from lab.faults import FAULTS, engine
+from lab.timeline import rundir
 from lab.timeline.recorder import ActiveDrill, active_drill
 from lab.timeline.store import TimelineStore
 
@@ -39,7 +39,7 @@ def page() -> Any:
             load_error = str(exc)
     events = view.watch.events if view.watch else []
     report = None
-    if view.phase == "ended" and view.watch and (view.watch.run_dir / "report.html").is_file():
+    if view.phase == "ended" and view.watch and (view.watch.run_dir / rundir.REPORT_HTML).is_file():
         report = view.watch.run_dir.name
     return render_template(
         "facilitator.html", view=view, scenario=scenario, card=card, load_error=load_error, events=events,
@@ -97,8 +97,8 @@ def _running() -> ActiveDrill:
 
 
 def _record(drill: ActiveDrill, kind: str, data: dict[str, Any]) -> int:
-    event = TimelineStore(drill.run_dir / "events.jsonl").append(Source.FACILITATOR, kind, actor(), data,
-                                                                 offset_s=drill.offset())
+    event = TimelineStore(drill.run_dir / rundir.EVENTS).append(Source.FACILITATOR, kind, actor(), data,
+                                                                offset_s=drill.offset())
     return event.id
 
 

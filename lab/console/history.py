@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import Blueprint, render_template, send_file
 
-from lab.console.app import state
 from lab.console.auth import require
-from lab.console.state import Conflict, RunSummary
+from lab.console.state import Conflict, RunSummary, state
+from lab.timeline import rundir
 
 bp = Blueprint("history", __name__)
 
@@ -36,12 +36,12 @@ def page() -> Any:
 def report(run_id: str) -> Any:
     st = state()
     run_dir = st.run_dir(run_id)
-    page = run_dir / "report.html"
+    page = run_dir / rundir.REPORT_HTML
     if not page.is_file():
         if st.watch(run_dir).refresh().outcome is None:
             raise Conflict(f"run '{run_id}' has not ended; its report is written when it does")
         from lab.report.cli import scored, write_reports
-        from lab.report.load import load_run
+        from lab.report.run import load_run
 
         run = load_run(run_dir)
         write_reports(run, *scored(run))

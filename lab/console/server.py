@@ -25,6 +25,7 @@ from typing import Any
 from werkzeug.serving import make_server
 
 from lab.console.app import ConsoleConfig, create_app
+from lab.console.state import EXTENSION
 from lab.errors import PortInUseError, StackError
 from lab.stack import procs
 
@@ -78,7 +79,7 @@ def serve(config: ConsoleConfig, host: str, port: int, announce: Callable[[dict[
         signal.signal(signal.SIGTERM, previous)
         server.server_close()
         try:
-            app.extensions["console_state"].close()
+            app.extensions[EXTENSION].close()
         finally:
             try:
                 if json.loads(path.read_text()).get("pid") == os.getpid():

@@ -4,6 +4,8 @@ console itself started, runs past and present, and their live scores.
     drill.json marker ─▶ phase + run dir ─▶ RunWatch (events, SLIs)
     `gameday drill ...` child (started by the facilitator) ─▶ starting / finishing / its error
     <root>/runs/*/ ─▶ RunSummary (scenario, team, outcome, score) ─▶ history, leaderboards
+
+The app keeps one ConsoleState; views reach it with `state()` (the blueprints never import the app).
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
+
+from lab.catalog import CATALOG
 from lab.console.watch import RunWatch
 from lab.core.runbook import Runbook
 from lab.core.scenario import Scenario
@@ -25,9 +30,11 @@ from lab.core.scoring import ScoreCard, Timeline, score
 from lab.errors import LabError, UsageError
 from lab.stack import procs
 from lab.stack.open import open_stack
+from lab.timeline import rundir
 from lab.timeline.recorder import drill_marker
 
 PHASES = ("none", "starting", "running", "finishing", "ended")
+EXTENSION = "console_state"  # where the app keeps its ConsoleState
 
 
 class Conflict(UsageError):
@@ -139,8 +146,8 @@ class ConsoleState:
         if self._child_meta is None:
             return None
         since, suffix = self._child_meta
-        found = [p for p in (self.root / "runs").glob(f"*{suffix}")
-                 if p.stat().st_mtime >= since - 1 and (p / "events.jsonl").is_file()]
+        found = [p for p in rundir.runs_dir(self.root).glob(f"*{suffix}")
+                 if p.stat().st_mtime >= since - 1 and rundir.is_run(p)]
         return max(found, key=lambda p: p.name) if found else None
 
     def _log_error(self, code: int) -> str:
@@ -153,8 +160,6 @@ class ConsoleState:
 
     def catalog(self) -> dict[str, tuple[Path, Scenario]]:
         """The valid scenarios of the console's scenario directory, by id (files re-read when changed)."""
-        from lab.runner import scenarios
-
         out: dict[str, tuple[Path, Scenario]] = {}
         for path in sorted(self.scenario_dir.glob("*.yaml")):
             key = (path, path.stat().st_mtime_ns)
@@ -162,7 +167,7 @@ class ConsoleState:
                 hit = self._catalog.get(key)
             if hit is None:
                 try:
-                    hit = scenarios.load(path)[0]
+                    hit = CATALOG.load(path)[0]
                 except LabError:
                     continue
                 with self._lock:
@@ -204,7 +209,7 @@ class ConsoleState:
         marker = drill_marker(self.stack)
         if marker:
             os.kill(int(marker["pid"]), signal.SIGTERM)
-            marker_path = self.stack.run_dir / "drill.json"
+            marker_path = self.stack.run_dir / rundir.DRILL_MARKER
             if not procs.wait_until(lambda: not marker_path.exists(), timeout, 0.05):
                 raise LabError(f"the drill (pid {marker['pid']}) did not stop within {timeout:.0f} s; "
                                "`gameday recover` cleans up")
@@ -237,11 +242,8 @@ class ConsoleState:
         with self._lock:
             if run_dir in self._loaded:
                 return self._loaded[run_dir]
-        from lab.report.load import load_runbook, runbook_path
-        from lab.runner import scenarios
-
-        scenario, _ = scenarios.load(run_dir / "scenario.yaml", runbooks=scenarios.runbook_names())
-        pair = (scenario, load_runbook(runbook_path(scenario.runbook)))
+        scenario, _ = CATALOG.load(run_dir / rundir.SCENARIO, runbooks=CATALOG.runbook_names())
+        pair = (scenario, CATALOG.runbook(scenario.runbook))
         with self._lock:
             self._loaded[run_dir] = pair
         return pair
@@ -259,20 +261,17 @@ class ConsoleState:
 
     def run_dir(self, run_id: str) -> Path:
         """A run directory by id, only among those listed under <root>/runs (no paths from clients)."""
-        runs = self.root / "runs"
-        known = {p.name: p for p in runs.glob("*") if (p / "events.jsonl").is_file()}
+        known = {p.name: p for p in rundir.list_runs(self.root)}
         if run_id not in known:
-            raise UsageError(f"run: no run '{run_id}' under {runs}")
+            raise UsageError(f"run: no run '{run_id}' under {rundir.runs_dir(self.root)}")
         return known[run_id]
 
     def summaries(self) -> list[RunSummary]:
         """Every run under <root>/runs, newest first."""
-        runs = sorted((p for p in (self.root / "runs").glob("*") if (p / "events.jsonl").is_file()),
-                      key=lambda p: p.name, reverse=True)
-        return [self.summary(p) for p in runs]
+        return [self.summary(p) for p in reversed(rundir.list_runs(self.root))]
 
     def summary(self, run_dir: Path) -> RunSummary:
-        st = (run_dir / "events.jsonl").stat()
+        st = (run_dir / rundir.EVENTS).stat()
         key = (st.st_mtime_ns, st.st_size)
         cached = self._summaries.get(run_dir)
         if cached and cached[0] == key:
@@ -293,3 +292,8 @@ class ConsoleState:
                              watch.events[-1].offset_s if watch.events else None, error)
         self._summaries[run_dir] = (key, summary)
         return summary
+
+
+def state() -> ConsoleState:
+    """The ConsoleState of the app serving this request."""
+    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]

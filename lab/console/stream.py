@@ -16,8 +16,8 @@ from typing import Any
 from flask import Blueprint, Response, request, stream_with_context
 
 from lab.console import panels
-from lab.console.app import state
 from lab.console.auth import require, role
+from lab.console.state import state
 
 bp = Blueprint("stream", __name__)
 POLL_S = 0.25

@@ -13,9 +13,8 @@ from lab.actions import ACTIONS
 from lab.actions.base import ActionContext
 from lab.actions.perform import check, perform
 from lab.console import forms, panels
-from lab.console.app import state
 from lab.console.auth import actor, require, role
-from lab.console.state import Conflict
+from lab.console.state import Conflict, state
 from lab.console.watch import visible_to_team
 from lab.errors import UsageError
 from lab.timeline.recorder import active_drill, record_team

@@ -4,11 +4,12 @@ asking Arcade or its database (so a page costs the same while the site is on fir
     <run dir>/events.jsonl ──tail──▶ RunWatch.events   (the timeline)
     <run dir>/sli.jsonl    ──tail──▶ RunWatch.samples  (per-second probe; chart, live score)
                                      RunWatch.last_tick (firing alerts, DB connections)
+
+(file names and the SLI line parser: lab.timeline.rundir)
 """
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -19,6 +20,7 @@ from typing import Any
 from lab.console.chart import ChartPoint
 from lab.core.scoring import Sample
 from lab.core.timeline import Event, Source
+from lab.timeline import rundir
 
 # What a team sees of the lab's own events: the drill's frame and released hints. Faults, the
 # steady-state check and anything else the runner or the facilitator records stay hidden.
@@ -76,8 +78,8 @@ class RunWatch:
         self.samples: list[Sample] = []
         self.points: list[ChartPoint] = []
         self.last_tick: Tick | None = None
-        self._events = Tail(run_dir / "events.jsonl")
-        self._sli = Tail(run_dir / "sli.jsonl")
+        self._events = Tail(run_dir / rundir.EVENTS)
+        self._sli = Tail(run_dir / rundir.SLI)
         self._lock = threading.Lock()
 
     def refresh(self) -> RunWatch:
@@ -93,23 +95,15 @@ class RunWatch:
         return self
 
     def _add_tick(self, line: bytes) -> None:
-        try:
-            rec = json.loads(line)
-            probe = rec["probe"]
-            offset = float(rec["offset_s"])
-            total, ok = int(probe["total"]), int(probe["ok"])
-        except (ValueError, KeyError, TypeError):
+        rec = rundir.parse_sli(line)
+        if rec is None:
             return
-        p95 = probe.get("p95_s")
-        p95_ms = None if p95 is None else float(p95) * 1000
-        availability = ok / total if total else None
-        db = rec.get("db") or {}
-        self.last_tick = Tick(offset, availability, p95_ms, tuple(rec.get("firing") or ()),
-                              db.get("ordinary"), db.get("max_connections"), dict(db.get("by_state") or {}),
-                              time.time())
-        if rec.get("started", True):
-            self.samples.append(Sample(offset, total, ok, p95))
-            self.points.append(ChartPoint(offset, availability, p95_ms))
+        db = rec.db
+        self.last_tick = Tick(rec.offset_s, rec.availability, rec.p95_ms, rec.firing, db.get("ordinary"),
+                              db.get("max_connections"), dict(db.get("by_state") or {}), time.time())
+        if rec.started:
+            self.samples.append(rec.sample())
+            self.points.append(ChartPoint(rec.offset_s, rec.availability, rec.p95_ms))
 
     # --- what the events say ---------------------------------------------------------------
 

@@ -1,17 +1,12 @@
 """An incident's original path, as its postmortem tells it: a timeline the scorer reads like any drill.
 
     scenarios/originals/<id>.yaml ──yaml──▶ OriginalPath ──path_timeline──▶ Timeline (events + probe)
-    (the March 2023 outage is built in: MARCH_2023, original_timeline())
 
 Each step is minutes since the first alert: a toolbox `action` (with args and result) or an
 event `kind` (ack, note, escalate, alert.firing, ...), and what the postmortem says. The probe
 is what the postmortem reports: `failed_share` of requests failing from the alert until
-`restored_min`. Pure: the caller reads the file.
-
-From the seed postmortem (17:00-19:30 GMT, 5 March 2023; drill second 0 = 17:00, the first alert):
-
-    0 alert ─ 5 min network suspected ─ 15 network team paged ─ 30 network ruled out ─ 45 web overloaded
-      ─ 75 capacity raised, no effect ─ 90 database identified ─ 120 database restarted ─ 150 restored
+`restored_min`. Pure: the caller reads the file (lab.catalog finds a scenario's; the seed
+postmortem's March 2023 outage is `scenarios/originals/march-2023-db-overload.yaml`).
 """
 
 from __future__ import annotations
@@ -113,49 +108,3 @@ def path_timeline(path: OriginalPath, sample_every_s: float = 60.0) -> Timeline:
         t += sample_every_s
     return Timeline(events=events, samples=tuple(samples))
 
-
-# --- the March 2023 outage (the seed postmortem), built in ---------------------------------------
-
-_NET_OK = {"unreachable": [], "toxics": []}
-MARCH_2023 = OriginalPath(
-    incident="5 March 2023", name="March 2023", label="original 2023", start=datetime.fromisoformat("2023-03-05T17:00:00+00:00"),
-    source="shared/seeds/000_8cddb06da2ad98c6.txt", restored_min=150, failed_share=1.0,
-    steps=[
-        OriginalStep(at_min=0, kind="alert.firing", actor="monitor", args={"alert": "SiteAvailabilityLow", "value": 0.0},
-                     said="The monitoring system sent an alert to the engineering team."),
-        OriginalStep(at_min=5, kind="ack", actor="engineering", said="Engineers started investigating."),
-        OriginalStep(at_min=5, kind="note", actor="engineering",
-                     args={"hypothesis": "network-failure", "text": "Assumed a network failure."},
-                     said="They assumed it was due to network failure."),
-        OriginalStep(at_min=15, kind="escalate", actor="engineering", args={"team": "network"},
-                     said="The network team was notified and started investigating as well."),
-        OriginalStep(at_min=30, action="check-network", actor="network", result=_NET_OK,
-                     said="The network team ruled out network issues; the problem might be the web server."),
-        OriginalStep(at_min=45, action="inspect-web", actor="engineering",
-                     said="The engineering team investigated the web server: overloaded with requests."),
-        OriginalStep(at_min=45, kind="note", actor="engineering",
-                     args={"hypothesis": "web-overloaded", "text": "The web server is overloaded with requests."},
-                     said="They concluded the web server was overloaded."),
-        OriginalStep(at_min=75, action="scale-web", actor="engineering", args={"workers": 4},
-                     result={"before": 2, "after": 4, "direction": "up"},
-                     said="The team increased the server capacity, which did not resolve the issue."),
-        OriginalStep(at_min=90, action="inspect-db", actor="engineering",
-                     said="The team started investigating the database server."),
-        OriginalStep(at_min=90, kind="note", actor="engineering",
-                     args={"hypothesis": "db-overloaded", "text": "The database is the bottleneck."},
-                     said="They realised the database was the bottleneck."),
-        OriginalStep(at_min=120, action="restart", actor="engineering", args={"service": "db"}, result={"service": "db"},
-                     said="The database server was restarted, which fixed the issue."),
-        OriginalStep(at_min=150, kind="alert.resolved", actor="monitor", args={"alert": "SiteAvailabilityLow", "value": 1.0},
-                     said="The website was restored to normal operation."),
-        OriginalStep(at_min=150, kind="drill.ended", actor="lab", args={"outcome": "recovered"},
-                     said="Outage over after 2 h 30 min."),
-    ],
-)
-WALL_START = MARCH_2023.wall_start()
-RESTORED_S = MARCH_2023.restored_min * 60.0
-
-
-def original_timeline(sample_every_s: float = 60.0) -> Timeline:
-    """The March 2023 path as events, and a probe that saw every request fail until 19:30."""
-    return path_timeline(MARCH_2023, sample_every_s)

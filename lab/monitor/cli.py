@@ -22,6 +22,7 @@ from lab.stack.cli import stack_options
 from lab.stack.local import LocalStack
 from lab.stack.open import open_stack
 from lab.stack.state import default_root
+from lab.timeline import rundir
 from loadgen.mix import MixError, parse_mix
 from loadgen.shapes import SHAPES, ShapeError, parse_shape
 
@@ -113,7 +114,7 @@ def monitor(name: str, root: Path | None, duration: float | None, plain: bool, p
     arcade_url = stack.urls()["arcade"]
     loadgen = stack.address("loadgen") if "loadgen" in stack.services else None
     sink = JsonlSink(events or stack.run_dir / "monitor" / "alerts.jsonl")
-    sli = JsonlLog(sink.path.with_name("sli.jsonl"))
+    sli = JsonlLog(sink.path.with_name(rundir.SLI))
     config = MonitorConfig(probe=ProbeConfig(rate=probe_rate, timeout_s=probe_timeout), rules=rules)
     mon = Monitor(arcade_url, pg_target_of(stack), config, sink, on_tick=lambda tick: sli.write(tick_record(tick)))
     until = time.monotonic() + duration if duration else None

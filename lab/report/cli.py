@@ -9,10 +9,13 @@ from pathlib import Path
 import click
 
 from lab.core.scoring import ScoreCard, score as score_run
+from lab.errors import display
 from lab.report import facts
 from lab.report.card import card_text
-from lab.report.load import Run, display, load_run, resolve_run
+from lab.report.run import Run, load_run
 from lab.stack.state import default_root
+from lab.timeline import rundir
+from lab.timeline.rundir import resolve_run
 
 
 def _root(root: Path | None) -> Path:
@@ -30,7 +33,7 @@ def write_reports(run: Run, card: ScoreCard, original: ScoreCard, out: Path | No
 
     target = out or run.run_dir
     target.mkdir(parents=True, exist_ok=True)
-    md, page = target / "report.md", target / "report.html"
+    md, page = target / rundir.REPORT_MD, target / rundir.REPORT_HTML
     md.write_text(markdown.render(run, card, original))
     page.write_text(html.render(run, card, original))
     return md, page

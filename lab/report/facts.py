@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lab.core.original import MARCH_2023, OriginalPath, path_timeline
+from lab.core.original import OriginalPath, path_timeline
 from lab.core.runbook import Runbook, arguments
 from lab.core.scenario import Scenario
 from lab.core.scoring import ScoreCard, Timeline, score
@@ -125,8 +125,8 @@ def shown(timeline: Timeline, limit: int = LIMIT) -> tuple[list[Event], int]:
     return events[:limit], max(0, len(events) - limit)
 
 
-def original_card(runbook: Runbook, scenario: Scenario, original: OriginalPath = MARCH_2023) -> ScoreCard:
-    """The original incident's path (the scenario's, else March 2023), scored by the same engine."""
+def original_card(runbook: Runbook, scenario: Scenario, original: OriginalPath) -> ScoreCard:
+    """The original incident's path (lab.catalog finds the scenario's), scored by the same engine."""
     return score(path_timeline(original), runbook, scenario)
 
 

@@ -7,7 +7,7 @@ from html import escape
 from lab.core.original import path_timeline
 from lab.core.scoring import RATING_MEANING, ScoreCard
 from lab.report import charts, facts, markdown
-from lab.report.load import Run
+from lab.report.run import Run
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}

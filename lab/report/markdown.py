@@ -13,7 +13,7 @@ from lab.core.runbook import arguments
 from lab.core.scoring import ScoreCard
 from lab.report import facts
 from lab.report.card import card_markdown
-from lab.report.load import Run
+from lab.report.run import Run
 
 SECTIONS = ("Issue Summary", "Timeline", "Root Cause and Resolution", "Corrective and Preventative Measures")
 

@@ -14,14 +14,15 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from lab.catalog import CATALOG
 from lab.errors import UsageError
-from lab.runner import scenarios
 from lab.runner.drill import Drill, DrillOptions, DrillStatus, install_signal_handlers
 from lab.stack import procs
 from lab.stack.cli import _stack, stack_options
 from lab.stack.config import load_config
 from lab.stack.local import LocalStack
 from lab.stack.open import KINDS, open_stack
+from lab.timeline import rundir
 
 console = Console(highlight=False)
 
@@ -30,9 +31,9 @@ console = Console(highlight=False)
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 def validate(files: tuple[Path, ...]) -> None:
     """Validate scenario files (all of scenarios/ by default); exit 2 on the first error."""
-    paths = list(files) or scenarios.scenario_files()
+    paths = list(files) or CATALOG.scenario_files()
     for path in paths:
-        scenario, _ = scenarios.load(scenarios.resolve(str(path)))
+        scenario, _ = CATALOG.load(CATALOG.resolve(str(path)))
         console.print(f"{path}: ok ({scenario.id}, {len(scenario.faults)} fault steps, runbook {scenario.runbook})")
 
 
@@ -42,8 +43,8 @@ def list_scenarios() -> None:
     table = Table(title="scenarios", title_justify="left")
     for col in ("id", "title", "difficulty", "based on"):
         table.add_column(col)
-    for path in scenarios.scenario_files():
-        scenario, _ = scenarios.load(path)
+    for path in CATALOG.scenario_files():
+        scenario, _ = CATALOG.load(path)
         table.add_row(scenario.id, scenario.title, scenario.difficulty,
                       scenario.based_on.incident if scenario.based_on else "-")
     console.print(table)
@@ -109,7 +110,7 @@ def _stack_for(scenario, name: str, root: Path | None,  # type: ignore[no-untype
 def drill(scenario_ref: str, team: str, responder: str | None, speed: float, keep_stack: bool, quiet: bool,
           steady_timeout: float, kind: str | None, with_console: bool, name: str, root: Path | None) -> None:
     """Run a scenario: check the steady state, inject its faults on schedule, record everything."""
-    scenario, text = scenarios.load(scenarios.resolve(scenario_ref))
+    scenario, text = CATALOG.load(CATALOG.resolve(scenario_ref))
     web = _console(name, root) if with_console else None  # stopped when this command ends, on every path
     stack, started_here = _stack_for(scenario, name, root, kind)
     try:
@@ -164,7 +165,7 @@ def _print_timeline(run_dir: Path) -> None:
     table = Table(title="what happened", title_justify="left", show_edge=False)
     for col in ("t+ (drill s)", "source", "event", "detail"):
         table.add_column(col)
-    for event in TimelineStore(run_dir / "events.jsonl").read():
+    for event in TimelineStore(run_dir / rundir.EVENTS).read():
         data = event.data
         detail = data.get("alert") or data.get("step") or data.get("text") or data.get("outcome") or ""
         if event.kind.startswith("action.") and isinstance(data.get("result"), dict):
@@ -181,7 +182,7 @@ def halt(name: str, root: Path | None, timeout: float) -> None:
     from lab.timeline.recorder import drill_marker
 
     stack = _stack(name, root)
-    marker = stack.run_dir / "drill.json"
+    marker = stack.run_dir / rundir.DRILL_MARKER
     info = drill_marker(stack)
     if not info:
         if stack.is_up():

@@ -40,6 +40,7 @@ from lab.monitor.probe import ProbeConfig
 from lab.monitor.rules import default_rules
 from lab.runner.clock import Clock
 from lab.stack.local import LocalStack
+from lab.timeline import rundir
 from lab.timeline.observers import EXPLAIN_WINDOW_S, explained_by, observers_for
 from lab.timeline.store import TimelineStore
 
@@ -103,11 +104,11 @@ class Drill:
         self.options = options
         self.on_status = on_status
         self.run_id = _run_id(scenario, options.team)
-        self.run_dir = (stack.root / "runs" / self.run_id).absolute()
+        self.run_dir = (rundir.runs_dir(stack.root) / self.run_id).absolute()
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "scenario.yaml").write_text(scenario_text)
+        (self.run_dir / rundir.SCENARIO).write_text(scenario_text)
         self.clock = Clock(options.speed)
-        self.timeline = TimelineStore(self.run_dir / "events.jsonl")
+        self.timeline = TimelineStore(self.run_dir / rundir.EVENTS)
         self.happened: dict[str, float] = {}
         self.done: set[str] = set()
         self.fault_ids: dict[str, str] = {}
@@ -131,7 +132,7 @@ class Drill:
         self._halt.set()
 
     def run(self) -> DrillResult:
-        marker = self.stack.run_dir / "drill.json"
+        marker = self.stack.run_dir / rundir.DRILL_MARKER
         marker.write_text(json.dumps({"pid": os.getpid(), "run_id": self.run_id, "run_dir": str(self.run_dir)}))
         real_start = time.monotonic()
         outcome = "refused"  # until the steady state holds
@@ -140,7 +141,7 @@ class Drill:
                 self.record(Source.RUNNER, "fault.recovered", {"fault_id": active.fault_id, "kind": active.kind})
             self._set_baseline()
             config = MonitorConfig(probe=ProbeConfig(rate=2.0, timeout_s=2.0), rules=self._rules())
-            sli = JsonlLog(self.run_dir / "sli.jsonl")
+            sli = JsonlLog(self.run_dir / rundir.SLI)
             watcher = Monitor(self.stack.urls()["arcade"], pg_target_of(self.stack), config, TimelineSink(self),
                               on_tick=lambda tick: sli.write({"offset_s": round(self.clock.now(), 3),
                                                               "started": self.started.is_set(), **tick_record(tick)}))
@@ -429,7 +430,7 @@ class Drill:
         self.record(Source.RUNNER, "drill.ended", {"outcome": outcome,
                                                    "cleanup_s": round(time.monotonic() - started, 3)})
         records = [r for r in engine.journal_for(self.stack).records() if r.get("run_id") == self.run_id]
-        FaultJournal(self.run_dir / "faults.jsonl").extend(records)
+        FaultJournal(self.run_dir / rundir.FAULTS).extend(records)
 
 
 def install_signal_handlers(drill: Drill) -> None:

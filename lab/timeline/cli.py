@@ -11,6 +11,7 @@ import click
 from lab.core.timeline import Event, Source
 from lab.stack.cli import _stack, stack_options
 from lab.stack.state import default_root
+from lab.timeline import rundir
 from lab.timeline.store import TimelineStore
 
 COLOURS = {Source.RUNNER: "cyan", Source.MONITOR: "red", Source.TEAM: "green", Source.OBSERVER: "yellow",
@@ -54,10 +55,8 @@ def line(event: Event, colour: bool = True) -> str:
 def timeline(run_ref: str | None, root: Path | None, follow: bool, as_json: bool, sources: tuple[str, ...],
              kinds: tuple[str, ...]) -> None:
     """Show a run's timeline (the latest run by default)."""
-    from lab.report.load import resolve_run
-
-    run_dir = resolve_run(run_ref, root or default_root())
-    store = TimelineStore(run_dir / "events.jsonl")
+    run_dir = rundir.resolve_run(run_ref, root or default_root())
+    store = TimelineStore(run_dir / rundir.EVENTS)
     shown = 0
 
     def keep(event: Event) -> bool:

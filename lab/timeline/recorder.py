@@ -17,6 +17,7 @@ from lab.core.timeline import Event, Source
 from lab.errors import UsageError
 from lab.stack import procs
 from lab.stack.local import LocalStack
+from lab.timeline import rundir
 from lab.timeline.store import TimelineStore
 
 
@@ -34,7 +35,7 @@ class ActiveDrill:
 
 def drill_marker(stack: LocalStack) -> dict[str, Any] | None:
     """What `<stack run dir>/drill.json` says, if a live drill wrote it (a stale one is removed)."""
-    marker = stack.run_dir / "drill.json"
+    marker = stack.run_dir / rundir.DRILL_MARKER
     try:
         info = json.loads(marker.read_text())
     except (OSError, ValueError):
@@ -60,4 +61,4 @@ def active_drill(stack: LocalStack) -> ActiveDrill:
 
 def record_team(drill: ActiveDrill, kind: str, actor: str, data: dict[str, Any]) -> Event:
     """Append a team event (fsynced before this returns)."""
-    return TimelineStore(drill.run_dir / "events.jsonl").append(Source.TEAM, kind, actor, data, offset_s=drill.offset())
+    return TimelineStore(drill.run_dir / rundir.EVENTS).append(Source.TEAM, kind, actor, data, offset_s=drill.offset())

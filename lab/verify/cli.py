@@ -18,9 +18,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from lab.catalog import CATALOG
 from lab.core.scenario import Scenario
-from lab.errors import UsageError
-from lab.runner import scenarios
+from lab.errors import UsageError, display
 from lab.stack.state import default_root
 from lab.verify.junit import junit_xml
 from lab.verify.model import Check, ScenarioReport, Status, exit_code
@@ -31,26 +31,19 @@ console = Console(highlight=False)
 COLOURS = {Status.PASSED: "green", Status.FAILED: "red", Status.ERROR: "red", Status.SKIPPED: "yellow"}
 
 
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
 def load_scenarios(refs: tuple[str, ...]) -> list[tuple[Path, Scenario, str, float]]:
     """(path, scenario, text, seconds to validate) for each SCENARIO (all of scenarios/ by default);
     UsageError on the first unknown or invalid one, before anything starts."""
-    paths = [scenarios.resolve(ref) for ref in refs] if refs else scenarios.scenario_files()
+    paths = [CATALOG.resolve(ref) for ref in refs] if refs else CATALOG.scenario_files()
     if not paths:
-        raise UsageError(f"no scenarios in {_display(scenarios.SCENARIO_DIR)}; name scenario files as arguments")
+        raise UsageError(f"no scenarios in {display(CATALOG.scenario_dir)}; name scenario files as arguments")
     out, seen = [], set()
     for path in paths:
         if path.resolve() in seen:
             continue
         seen.add(path.resolve())
         began = time.monotonic()
-        scenario, text = scenarios.load(path)
+        scenario, text = CATALOG.load(path)
         out.append((path, scenario, text, time.monotonic() - began))
     return out
 
@@ -119,14 +112,14 @@ def verify(refs: tuple[str, ...], mode: str, junit_path: Path | None, speed: flo
     printer = Printer()
     jobs = min(jobs, len(loaded))
     console.print(f"verifying {len(loaded)} scenario(s) on the {mode} stack at speed {speed:g}, "
-                  f"{jobs} at a time; work dir {_display(work)}")
+                  f"{jobs} at a time; work dir {display(work)}")
     workers = Workers()
 
     def one(index: int, path: Path, scenario: Scenario, text: str, validate_s: float) -> ScenarioReport:
         if jobs == 1:  # in this process
-            return ScenarioVerify(index, path, _display(path), scenario, text, validate_s, options, cancel,
+            return ScenarioVerify(index, path, display(path), scenario, text, validate_s, options, cancel,
                                   printer).run()
-        return spawn(index, path, _display(path), scenario.id, options, workers, printer)
+        return spawn(index, path, display(path), scenario.id, options, workers, printer)
 
     def halt(_sig: int, _frame: object) -> None:
         cancel.halt()
@@ -149,10 +142,10 @@ def verify(refs: tuple[str, ...], mode: str, junit_path: Path | None, speed: flo
             if check.bad:
                 console.print(f"[red]{escape(report.scenario_id)}[/]: {escape(check.message())}", soft_wrap=True)
         if report.kept:
-            console.print(f"  run directory kept: {escape(_display(Path(report.kept)))}", soft_wrap=True)
+            console.print(f"  run directory kept: {escape(display(Path(report.kept)))}", soft_wrap=True)
     if junit_path is not None:
         junit_path.write_text(junit_xml(reports, socket.gethostname(), seconds))
-        console.print(f"JUnit report: {_display(junit_path)}")
+        console.print(f"JUnit report: {display(junit_path)}")
     try:
         work.rmdir()  # empty when every scenario passed
         work.parent.rmdir()

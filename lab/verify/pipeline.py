@@ -13,7 +13,6 @@ drill writes.
 
 from __future__ import annotations
 
-import json
 import shutil
 import threading
 import time
@@ -27,10 +26,12 @@ from lab.core.scenario import Scenario
 from lab.core.scoring import ScoreCard, score
 from lab.errors import MissingDependencyError, UsageError
 from lab.faults import FAULTS
+from lab.report.run import load_run
 from lab.runner.drill import Drill, DrillOptions, DrillRefused
 from lab.stack import open as stack_opener
 from lab.stack.config import StackConfig, load_config
 from lab.stack.open import KINDS
+from lab.timeline import rundir
 from lab.timeline.store import TimelineStore
 from lab.verify import evaluate
 from lab.verify.evaluate import DrillRecord, Second, SymptomSpec
@@ -110,36 +111,16 @@ def symptom_spec(kind: str) -> SymptomSpec:
                        declared.route)
 
 
-def read_seconds(path: Path) -> list[Second]:
-    """The probe's samples after the drill started (sli.jsonl); a torn line is skipped."""
-    out = []
-    try:
-        lines = path.read_text().splitlines()
-    except FileNotFoundError:
-        return []
-    for line in lines:
-        try:
-            rec = json.loads(line)
-            if not rec.get("started", True):
-                continue
-            probe = rec["probe"]
-            p95 = probe.get("p95_s")
-            out.append(Second(float(rec["offset_s"]), int(probe["total"]), int(probe["ok"]),
-                              None if p95 is None else float(p95) * 1000,
-                              tuple(sorted((str(k), int(v)) for k, v in (probe.get("failures") or {}).items()))))
-        except (ValueError, KeyError, TypeError):
-            continue
-    return out
+def read_seconds(run_dir: Path) -> list[Second]:
+    """The probe's seconds after the drill started, as the checks read them (lab.timeline.rundir parses)."""
+    return [Second(r.offset_s, r.total, r.ok, r.p95_ms, r.failures) for r in rundir.read_sli(run_dir)]
 
 
 def read_record(run_dir: Path, speed: float, began_wall: float | None = None) -> DrillRecord:
-    return evaluate.record_from(TimelineStore(run_dir / "events.jsonl").read(), read_seconds(run_dir / "sli.jsonl"),
-                                speed, began_wall)
+    return evaluate.record_from(TimelineStore(run_dir / rundir.EVENTS).read(), read_seconds(run_dir), speed, began_wall)
 
 
 def score_run(run_dir: Path) -> ScoreCard:
-    from lab.report.load import load_run
-
     run = load_run(run_dir)
     return score(run.timeline, run.runbook, run.scenario)
 

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lab.runner import scenarios
+from lab.catalog import CATALOG
 from lab.verify.model import Check, ScenarioReport, error
 from lab.verify.pipeline import Cancel, ScenarioVerify, VerifyOptions
 
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda _s, _f: cancel.halt())
     began = time.monotonic()
-    scenario, text = scenarios.load(args.path)
+    scenario, text = CATALOG.load(args.path)
     options = VerifyOptions(stack=args.stack, speed=args.speed, root=args.root, steady_timeout_s=args.steady_timeout,
                             token=args.token)
 

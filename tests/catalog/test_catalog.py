@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import pytest
 
+from lab.catalog import CATALOG
 from lab.core.runbook import Runbook
 from lab.core.scenario import ResponderStep, Scenario
 from lab.core.timeline import Event, Source
-from lab.report.load import load_runbook, runbook_path
-from lab.runner import scenarios
 
 # The replays of public incidents, and the scenario whose site holds its SLO (slo_breaks: false).
 REPLAYS = ("pydis-2020-connection-surge", "flagsmith-2023-migration-lock", "joyent-2015-lock-queue",
@@ -21,9 +20,9 @@ HOLDS = ("march-2023-corrective-measures",)
 
 def catalog() -> list[tuple[Scenario, Runbook]]:
     out = []
-    for path in scenarios.scenario_files():
-        scenario, _ = scenarios.load(path)
-        out.append((scenario, load_runbook(runbook_path(scenario.runbook))))
+    for path in CATALOG.scenario_files():
+        scenario, _ = CATALOG.load(path)
+        out.append((scenario, CATALOG.runbook(scenario.runbook)))
     return out
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from lab.catalog import CATALOG
 from lab.faults import engine
-from lab.runner import scenarios
 from lab.stack.config import load_config
 from lab.stack.local import LocalStack
 from drill_watcher import run_drill
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def corrective():
-    scenario, text = scenarios.load(scenarios.resolve("march-2023-corrective-measures"))
+    scenario, text = CATALOG.load(CATALOG.resolve("march-2023-corrective-measures"))
     return scenario.model_copy(update={"time_limit_s": 220.0}), text
 
 

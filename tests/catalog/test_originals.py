@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from lab.core.original import MARCH_2023, OriginalInvalid, parse_original, path_timeline
+from lab.catalog import CATALOG, DEFAULT_ORIGINAL
+from lab.core.original import OriginalInvalid, parse_original, path_timeline
 from lab.core.scoring import score
 from lab.errors import UsageError
-from lab.report.load import load_runbook, runbook_path
-from lab.report.originals import ORIGINALS_DIR, load_original
-from lab.runner import scenarios
 
 GOOD = """
 incident: "Test incident, 1 January 2024"
@@ -39,9 +37,14 @@ def test_a_path_becomes_a_timeline_with_its_probe():
 
 
 def test_march_is_unchanged_and_still_the_default():
-    assert MARCH_2023.restored_min == 150 and len(MARCH_2023.steps) == 13
-    march, _ = scenarios.load(scenarios.resolve("march-2023-db-overload"))
-    assert load_original(march) is MARCH_2023
+    march_2023 = parse_original((CATALOG.originals_dir / "march-2023-db-overload.yaml").read_text())
+    assert march_2023.restored_min == 150 and len(march_2023.steps) == 13
+    march, _ = CATALOG.load(CATALOG.resolve("march-2023-db-overload"))
+    assert CATALOG.original(march) == march_2023
+    assert DEFAULT_ORIGINAL == "march-2023-db-overload"
+    corrective, _ = CATALOG.load(CATALOG.resolve("march-2023-corrective-measures"))  # names none
+    assert corrective.based_on is not None and corrective.based_on.original is None
+    assert CATALOG.original(corrective) == march_2023
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -60,29 +63,29 @@ def test_bad_files_name_the_field(text, message):
 
 
 def test_a_scenario_naming_a_missing_original_is_refused_at_load(tmp_path):
-    source = scenarios.resolve("pydis-2020-connection-surge").read_text()
+    source = CATALOG.resolve("pydis-2020-connection-surge").read_text()
     (tmp_path / "scenarios").mkdir()
     (tmp_path / "runbooks").mkdir()
     (tmp_path / "scenarios" / "originals").mkdir()
     for name in ("db-too-many-clients",):
-        (tmp_path / "runbooks" / f"{name}.md").write_text(runbook_path(name).read_text())
+        (tmp_path / "runbooks" / f"{name}.md").write_text(CATALOG.runbook_path(name).read_text())
     bad = tmp_path / "scenarios" / "x.yaml"
     bad.write_text(source.replace("original: pydis-2020-connection-surge", "original: pydis-2020-conection-surge"))
     with pytest.raises(UsageError) as err:
-        scenarios.load(bad)
+        CATALOG.load(bad)
     assert "based_on.original: no original path 'pydis-2020-conection-surge'" in str(err.value)
 
 
 def test_every_original_file_belongs_to_a_scenario_and_scores():
     named = {}
-    for path in scenarios.scenario_files():
-        scenario, _ = scenarios.load(path)
+    for path in CATALOG.scenario_files():
+        scenario, _ = CATALOG.load(path)
         if scenario.based_on and scenario.based_on.original:
             named[scenario.based_on.original] = scenario
-    files = {p.stem for p in ORIGINALS_DIR.glob("*.yaml")}
+    files = {p.stem for p in CATALOG.originals_dir.glob("*.yaml")}
     assert files == set(named), "every original path is named by a scenario, and every name has a file"
     for name, scenario in named.items():
-        original = load_original(scenario)
-        card = score(path_timeline(original), load_runbook(runbook_path(scenario.runbook)), scenario)
+        original = CATALOG.original(scenario)
+        card = score(path_timeline(original), CATALOG.runbook(scenario.runbook), scenario)
         assert card.phases.origin_s == 0.0 and card.phases.impact_end_s is not None, name
         assert card.total < scenario.par_score, f"{name}: the original path should not reach par"

@@ -9,8 +9,8 @@ import time
 import pytest
 from drill_watcher import Watcher
 
+from lab.catalog import CATALOG
 from lab.faults import engine
-from lab.runner import scenarios
 from lab.runner.drill import Drill, DrillOptions
 
 SPEED = 10.0
@@ -18,7 +18,7 @@ SPEED = 10.0
 
 @pytest.fixture(scope="module")
 def march():
-    return scenarios.load(scenarios.resolve("march-2023-db-overload"))
+    return CATALOG.load(CATALOG.resolve("march-2023-db-overload"))
 
 
 def test_the_autopilot_follows_the_runbook_and_the_site_heals_on_compose(march, compose_stack):

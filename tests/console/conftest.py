@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from .console_helpers import ARTIFACTS, CHROMIUM, SCENARIO, Client
+from lab.catalog import CATALOG
 from lab.console.server import ConsoleProcess
-from lab.runner import scenarios
 from lab.stack.config import load_config
 from lab.stack.local import LocalStack
 
@@ -30,7 +30,7 @@ def console_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="package")
 def march_stack(console_root: Path) -> Iterator[LocalStack]:
-    scenario, _ = scenarios.load(scenarios.resolve(SCENARIO))
+    scenario, _ = CATALOG.load(CATALOG.resolve(SCENARIO))
     stack = LocalStack("cons", console_root, load_config(None, scenario.stack.overrides()))
     stack.up()
     try:

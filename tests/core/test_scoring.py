@@ -11,15 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lab.actions import ACTIONS
-from lab.core.original import original_timeline
+from lab.catalog import CATALOG
+from lab.core.original import path_timeline
 from lab.core.runbook import parse_runbook
 from lab.core.scoring import Sample, Timeline, score
 from lab.core.timeline import Event, Source
-from lab.runner import scenarios
 
 PROJECT = Path(__file__).resolve().parents[2]
 RUNBOOK = parse_runbook((PROJECT / "runbooks" / "db-connection-exhaustion.md").read_text(), ACTIONS)
-SCENARIO, _ = scenarios.load(PROJECT / "scenarios" / "march-2023-db-overload.yaml")
+SCENARIO, _ = CATALOG.load(PROJECT / "scenarios" / "march-2023-db-overload.yaml")
 
 
 def ev(i: int, t: float, kind: str, source: Source = Source.TEAM, **data: object) -> Event:
@@ -51,7 +51,7 @@ IDEAL = [
     act(13, 170, "note", {"text": "TODO: alert on connections above 90 %"}),
 ]
 IDEAL_TL = Timeline(tuple(IDEAL), probe(50, 140))
-ORIGINAL_TL = original_timeline()
+ORIGINAL_TL = path_timeline(CATALOG.original(SCENARIO))
 FORBIDDEN_TL = replace(ORIGINAL_TL, events=(*ORIGINAL_TL.events,
                                             ev(99, 6000, "shell.command", command="psql -c 'DROP TABLE sessions'")))
 HERRINGS = [act(20, 72, "note", {"hypothesis": "network-failure", "text": "network?"}),
@@ -128,7 +128,7 @@ def test_order_violation_and_late_step():
 
 
 def test_same_input_same_card():
-    assert json.dumps(card(ORIGINAL_TL).to_dict()) == json.dumps(card(original_timeline()).to_dict())
+    assert json.dumps(card(ORIGINAL_TL).to_dict()) == json.dumps(card(path_timeline(CATALOG.original(SCENARIO))).to_dict())
 
 
 # --- properties ------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from lab.runner import scenarios
+from lab.catalog import CATALOG
 
 BAD = [
     ("kind: conection_hog", "faults[0].kind: unknown fault 'conection_hog'; did you mean 'connection_hog'?"),
@@ -17,7 +17,7 @@ BAD = [
 def test_every_shipped_scenario_validates(gameday):
     result = gameday("validate")
     assert result.returncode == 0, result.stderr
-    for path in scenarios.scenario_files():
+    for path in CATALOG.scenario_files():
         assert f"{path}: ok" in result.stdout.replace("\n", "")
 
 
@@ -29,7 +29,7 @@ def test_list_shows_id_title_difficulty_and_source(gameday):
 
 @pytest.mark.parametrize(("change", "message"), BAD)
 def test_a_bad_scenario_is_refused_with_one_line_and_nothing_runs(gameday, tmp_path, run_root, change, message):
-    doc = yaml.safe_load(scenarios.resolve("march-2023-db-overload").read_text())
+    doc = yaml.safe_load(CATALOG.resolve("march-2023-db-overload").read_text())
     key, value = change.split(": ")
     if key == "kind":
         doc["faults"][0]["kind"] = value

@@ -8,9 +8,9 @@ import threading
 import pytest
 import yaml
 
+from lab.catalog import CATALOG
 from lab.core import escalation
 from lab.core.timeline import Source
-from lab.runner import scenarios
 from lab.runner.drill import Drill, DrillOptions
 from lab.stack.config import load_config
 from lab.stack.local import LocalStack
@@ -37,7 +37,7 @@ def test_paged_teams_answer_after_their_delay_with_what_they_see(run_root):
     run_root.mkdir(parents=True, exist_ok=True)
     path = run_root / "paging.yaml"
     path.write_text(yaml.safe_dump(SCENARIO))
-    scenario, text = scenarios.load(path, runbooks=["db-connection-exhaustion"])
+    scenario, text = CATALOG.load(path, runbooks=["db-connection-exhaustion"])
     stack = LocalStack("paging", run_root, load_config(None, scenario.stack.overrides()))
     stack.up()
     try:
@@ -63,7 +63,7 @@ def test_a_hint_released_early_is_not_released_again(run_root):
     spec = {**SCENARIO, "id": "hints", "autopilot": [{"action": "note", "args": {"text": "waiting"}, "at_s": 1}],
             "time_limit_s": 300, "hints": [{"id": "look-at-db", "text": "Look at the database.", "at_s": 150}]}
     path.write_text(yaml.safe_dump(spec))
-    scenario, text = scenarios.load(path, runbooks=["db-connection-exhaustion"])
+    scenario, text = CATALOG.load(path, runbooks=["db-connection-exhaustion"])
     stack = LocalStack("hints", run_root, load_config(None, scenario.stack.overrides()))
     stack.up()
     try:

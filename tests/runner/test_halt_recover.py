@@ -17,8 +17,8 @@ import psutil
 import pytest
 import yaml
 
+from lab.catalog import CATALOG
 from lab.faults import FAULTS, engine
-from lab.runner import scenarios
 from lab.stack import procs
 from lab.stack.config import load_config
 from lab.stack.local import LocalStack
@@ -55,7 +55,7 @@ def readyz(stack: LocalStack) -> int | None:
 @pytest.fixture(scope="module")
 def march_stack(tmp_path_factory):
     root = tmp_path_factory.mktemp("gd")
-    scenario, _ = scenarios.load(scenarios.resolve("march-2023-db-overload"))
+    scenario, _ = CATALOG.load(CATALOG.resolve("march-2023-db-overload"))
     stack = LocalStack("halt", root, load_config(None, scenario.stack.overrides()))
     stack.up()
     yield stack

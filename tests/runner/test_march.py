@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from drill_watcher import run_drill
 
+from lab.catalog import CATALOG
 from lab.core.scenario import ResponderStep
 from lab.faults import engine
-from lab.runner import scenarios
 from lab.runner.drill import Drill
 from lab.stack.config import load_config
 from lab.stack.local import LocalStack
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def march():
-    return scenarios.load(scenarios.resolve("march-2023-db-overload"))
+    return CATALOG.load(CATALOG.resolve("march-2023-db-overload"))
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lab.catalog import CATALOG
 from lab.core.timeline import Event, Source
-from lab.runner import scenarios
 from lab.verify import evaluate
 from lab.verify.evaluate import DrillRecord, Second, SymptomSpec
 from lab.verify.model import Status
@@ -20,12 +20,12 @@ SPEED = 10.0
 
 @pytest.fixture(scope="module")
 def harmless():
-    return scenarios.load(FIXTURES / "harmless-fault.yaml")[0]
+    return CATALOG.load(FIXTURES / "harmless-fault.yaml")[0]
 
 
 @pytest.fixture(scope="module")
 def march():
-    return scenarios.load(scenarios.resolve("march-2023-db-overload"))[0]
+    return CATALOG.load(CATALOG.resolve("march-2023-db-overload"))[0]
 
 
 def seconds(*values: tuple[int, int], start: float = SPEED, p95: float | None = 50.0) -> tuple[Second, ...]:

@@ -16,14 +16,14 @@ import psutil
 import pytest
 import xmlschema
 
-from lab.runner import scenarios
+from lab.catalog import CATALOG
 from lab.stack import procs
 
 pytestmark = pytest.mark.integration
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures" / "scenarios"
 SCHEMA = xmlschema.XMLSchema(HERE / "junit-10.xsd")
-SHIPPED = scenarios.scenario_files()  # whatever scenarios/ holds when the tests run
+SHIPPED = CATALOG.scenario_files()  # whatever scenarios/ holds when the tests run
 JOBS = "2" if len(SHIPPED) > 1 else "1"
 
 
@@ -62,7 +62,7 @@ def test_every_scenario_in_scenarios_passes_on_the_embedded_stack(gameday, run_r
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr
     found = suites(report)
     for path in SHIPPED:
-        scenario, _ = scenarios.load(path)
+        scenario, _ = CATALOG.load(path)
         suite = found.pop(scenario.id)
         assert suite.get("failures") == "0" and suite.get("errors") == "0", ET.tostring(suite, "unicode")[:3000]
         names = list(cases(suite))
