@@ -21,7 +21,9 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from lab.stack import pg_template as templates
 from lab.stack import postgres, procs
+from lab.stack.base import APP_DB, APP_ROLE, SUPERUSER
 from lab.stack.config import load_config
 from lab.stack.local import LocalStack
 from lab.stack.pgbin import find_pg_bin
@@ -29,7 +31,7 @@ from lab.stack.pgbin import find_pg_bin
 
 @pytest.fixture(scope="session")
 def pg_template() -> Path:
-    return postgres.ensure_template(find_pg_bin(), progress=lambda _m: None)
+    return templates.ensure_template(find_pg_bin())
 
 
 @dataclass
@@ -47,27 +49,27 @@ class PgServer:
     @property
     def app_dsn(self) -> str:
         return (
-            f"host=127.0.0.1 port={self.port} dbname={postgres.APP_DB} "
-            f"user={postgres.APP_ROLE} password={self.secrets.app_password}"
+            f"host=127.0.0.1 port={self.port} dbname={APP_DB} "
+            f"user={APP_ROLE} password={self.secrets.app_password}"
         )
 
     @property
     def admin_dsn(self) -> str:
         return (
-            f"host=127.0.0.1 port={self.port} dbname={postgres.APP_DB} "
-            f"user={postgres.SUPERUSER} password={self.secrets.superuser_password}"
+            f"host=127.0.0.1 port={self.port} dbname={APP_DB} "
+            f"user={SUPERUSER} password={self.secrets.superuser_password}"
         )
 
     def admin(self) -> psycopg2.extensions.connection:
         """A superuser connection over the unix socket (autocommit)."""
-        return self.cluster.connect(postgres.APP_DB)
+        return self.cluster.connect(APP_DB)
 
 
 @contextlib.contextmanager
 def running_pg(base: Path, template: Path, **settings: str) -> Iterator[PgServer]:
     """Copy the template under `base` and run it; stop and delete it on every path."""
     home = postgres.cluster_home(base)
-    postgres.materialise(template, home)
+    templates.materialise(template, home)
     cluster = postgres.PgCluster(
         pgbin=find_pg_bin(),
         datadir=home / "data",

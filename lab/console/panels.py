@@ -11,9 +11,7 @@ from flask import render_template
 from lab.console import chart
 from lab.console.state import ConsoleState, DrillView
 from lab.core.timeline import Event
-from lab.errors import UsageError
-from lab.stack import procs
-from lab.stack.state import StackState
+from lab.errors import LabError
 
 
 @dataclass(frozen=True)
@@ -24,21 +22,14 @@ class ServiceRow:
 
 
 def services(state: ConsoleState) -> list[ServiceRow] | None:
-    """The stack's processes as its state file says (no network: the site may be down)."""
+    """The stack's services as it says they are (processes or containers: no request to Arcade,
+    which may be down); None when the stack is not up."""
     try:
-        st = StackState.load(state.stack.state_path)
-    except UsageError:
+        st = state.stack.state()
+    except LabError:
         return None
-    if st is None:
-        return None
-    rows = []
-    for name, svc in st.services.items():
-        if st.mode != "local":  # containers: their state is the engine's, not asked for here
-            rows.append(ServiceRow(name, svc.pid, "container"))
-            continue
-        alive = procs.alive(svc.pid)
-        rows.append(ServiceRow(name, svc.pid, "paused" if alive and svc.paused else "running" if alive else "stopped"))
-    return rows
+    return [ServiceRow(name, svc.pid, "paused" if svc.paused else "running" if svc.pid is not None else "stopped")
+            for name, svc in st.services.items()]
 
 
 def slo_of(state: ConsoleState, view: DrillView) -> float | None:

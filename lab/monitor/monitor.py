@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from lab.monitor.events import AlertEvent, EventSink
-from lab.monitor.pgwatch import PgSampler, PgTarget
+from lab.stack.base import PgTarget, Stack
+from lab.monitor.pgwatch import PgSampler
 from lab.monitor.probe import Probe, ProbeConfig
 from lab.monitor.rules import AlertRule, Phase, RuleState, Transition, default_rules, evaluate
 from lab.monitor.scrape import scrape_arcade
@@ -207,23 +208,12 @@ class MonitorThread:
             return list(self.monitor.events)
 
 
-def pg_target_of(stack: object) -> PgTarget:
-    """The superuser target of a stack: its own (a compose stack's published port), else the
-    socket of an embedded stack's cluster."""
-    from lab.stack import postgres
-
-    if hasattr(stack, "admin_target"):
-        return stack.admin_target()  # type: ignore[no-any-return]
-    cluster = stack.cluster()  # type: ignore[attr-defined]
-    return PgTarget(host=str(cluster.sockdir), port=cluster.port, user=postgres.SUPERUSER, dbname="postgres")
-
-
 @contextlib.contextmanager
-def watching(stack: object, config: MonitorConfig | None = None, sink: EventSink | None = None) -> Iterator[MonitorThread]:
-    """Monitor a running embedded stack on a thread for the duration of the block."""
-    monitor = Monitor(stack.urls()["arcade"], pg_target_of(stack), config, sink)  # type: ignore[attr-defined]
+def watching(stack: Stack, config: MonitorConfig | None = None, sink: EventSink | None = None) -> Iterator[MonitorThread]:
+    """Monitor a running stack on a thread for the duration of the block."""
+    monitor = Monitor(stack.urls()["arcade"], stack.admin_target(), config, sink)
     with MonitorThread(monitor) as thread:
         yield thread
 
 
-__all__ = ["Monitor", "MonitorConfig", "MonitorThread", "Tick", "Transition", "tick_record", "watching", "pg_target_of"]
+__all__ = ["Monitor", "MonitorConfig", "MonitorThread", "Tick", "Transition", "tick_record", "watching"]

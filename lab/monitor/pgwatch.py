@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 
 import psycopg2
 import psycopg2.extensions as ext
 
 from lab.monitor.signals import DbSample
+from lab.stack.base import PgTarget
 
 QUERY = """
 SELECT coalesce(a.state, 'starting'), count(*),
@@ -26,22 +26,6 @@ FROM pg_stat_activity AS a LEFT JOIN pg_roles AS r ON r.oid = a.usesysid
 WHERE a.backend_type = 'client backend'
 GROUP BY 1
 """
-
-
-@dataclass(frozen=True)
-class PgTarget:
-    """Where and as whom to connect (host may be a unix socket directory)."""
-
-    host: str
-    port: int
-    user: str
-    dbname: str = "postgres"
-    password: str | None = None  # TCP targets (a compose stack's published port); sockets need none
-
-    def dsn(self, timeout: float) -> str:
-        secret = f" password={self.password}" if self.password else ""
-        return (f"host={self.host} port={self.port} user={self.user} dbname={self.dbname}{secret} "
-                f"connect_timeout={max(2, int(timeout + 0.999))} application_name=gameday-monitor")
 
 
 class PgSampler:

@@ -110,11 +110,26 @@ class Service(Protocol):
 class Stack(Protocol):
     """Where Arcade runs: PostgreSQL, [PgBouncer], the fault proxy, Arcade and the load generator."""
 
-    kind: str
-    name: str
-    root: Path
-    run_dir: Path
-    capabilities: Capabilities
+    @property
+    def kind(self) -> str:
+        """"local", "compose", ... (what `gameday status` shows as its mode)."""
+        ...
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def root(self) -> Path:
+        """The run root: every stack's run dir, and runs/, are under it."""
+        ...
+
+    @property
+    def run_dir(self) -> Path:
+        """This stack's own directory under the run root (state, logs, fault journal, drill marker)."""
+        ...
 
     @property
     def services(self) -> tuple[str, ...]:
@@ -175,7 +190,8 @@ class EventStream(Protocol):
 class ContainerStack(Stack, Protocol):
     """A stack whose services are containers (capabilities.containers): what container observers read."""
 
-    project: str
+    @property
+    def project(self) -> str: ...
 
     def containers(self, service: str | None = None, running: bool = False) -> list[dict[str, Any]]: ...
     def container_events(self, since: float) -> EventStream: ...

@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from lab.errors import UsageError
-from lab.stack.base import StackStatus
+from lab.stack.base import SERVICES, Stack, StackStatus
 from lab.stack.config import load_config
-from lab.stack.local import ALL_SERVICES
 from lab.stack.open import KINDS, all_stacks, open_stack
 from lab.stack.state import default_root
 
@@ -22,7 +22,11 @@ console = Console(stderr=False, highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
-def stack_options(fn):  # type: ignore[no-untyped-def]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def stack_options(fn: F) -> F:
+    """--name and --root, as every command that acts on one stack takes them."""
     fn = click.option(
         "--root",
         type=click.Path(file_okay=False, path_type=Path),
@@ -34,7 +38,7 @@ def stack_options(fn):  # type: ignore[no-untyped-def]
     return fn
 
 
-def _stack(name: str, root: Path | None):  # type: ignore[no-untyped-def]
+def _stack(name: str, root: Path | None) -> Stack:
     """The stack running under that name, whatever its kind (local if none runs)."""
     return open_stack(name, root or default_root())
 
@@ -59,7 +63,7 @@ def up(name: str, root: Path | None, config_file: Path | None, overrides: tuple[
     console.print(f"  stop with: gameday down --name {name}")
 
 
-def _revert_faults(stack) -> None:  # type: ignore[no-untyped-def]
+def _revert_faults(stack: Stack) -> None:
     """Undo faults the journal says are still active (a crashed drill), before down or after up."""
     from lab.faults import engine
 
@@ -76,14 +80,15 @@ def _revert_faults(stack) -> None:  # type: ignore[no-untyped-def]
 @stack_options
 @click.option("--all", "every", is_flag=True, help="Stop every stack under the run root.")
 @click.option("--purge", is_flag=True, help="Also delete the stack's data and logs.")
-@click.option("--keep-data", is_flag=True, help="Compose: keep the database volume (it is removed otherwise).")
+@click.option("--keep-data", is_flag=True,
+              help="Keep the database for the next `up` (compose removes its volume otherwise; local keeps it anyway).")
 def down(name: str, root: Path | None, every: bool, purge: bool, keep_data: bool) -> None:
     """Stop everything a stack started (idempotent)."""
     names = all_stacks(root or default_root()) if every else [name]
     for stack_name in names:
         stack = _stack(stack_name, root)
         _revert_faults(stack)
-        was_up = stack.down(purge=purge, keep_data=keep_data) if stack.mode == "compose" else stack.down(purge=purge)
+        was_up = stack.down(purge=purge, keep_data=keep_data)
         verb = "stopped" if was_up else "was not running"
         console.print(f"stack '{stack_name}' {verb}" + (" (data purged)" if purge else ""))
     if every and not names:
@@ -93,16 +98,13 @@ def down(name: str, root: Path | None, every: bool, purge: bool, keep_data: bool
 @click.command()
 @stack_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--stats", "with_stats", is_flag=True, help="Compose: also CPU and memory of every container.")
+@click.option("--stats", "with_stats", is_flag=True,
+              help="Also CPU and memory of every service (compose: of every container).")
 def status(name: str, root: Path | None, as_json: bool, with_stats: bool) -> None:
     """Show each service's pid, address, health and the DB connections in use."""
     stack = _stack(name, root)
     st = stack.status()
-    stats = None
-    if with_stats:
-        if not hasattr(stack, "stats"):
-            raise UsageError("--stats: only compose stacks have container stats (see `gameday up --stack compose`)")
-        stats = stack.stats()
+    stats = stack.stats() if with_stats else None
     if as_json:
         click.echo(json.dumps({**_status_dict(st), **({"stats": stats} if stats is not None else {})}, indent=2))
         return
@@ -138,42 +140,30 @@ def _status_dict(st: StackStatus) -> dict[str, object]:
 
 
 @click.command()
-@click.argument("service", type=click.Choice(ALL_SERVICES))
+@click.argument("service", type=click.Choice(SERVICES))
 @stack_options
 @click.option("--lines", "-l", default=50, show_default=True, help="How many lines to show.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new lines (Ctrl-C stops).")
 def logs(service: str, name: str, root: Path | None, lines: int, follow: bool) -> None:
     """Show a service's log."""
     stack = _stack(name, root)
-    stack._require_up()
+    stack.state()  # refuses a stack that is not up
     click.echo(stack.logs(service, lines))
-    if follow and stack.mode == "compose":
+    if follow:
         for chunk in stack.follow_logs(service):
             sys.stdout.write(chunk)
             sys.stdout.flush()
-    elif follow:
-        path = stack.log_path(service)
-        with open(path, "rb") as fh:
-            fh.seek(0, 2)
-            while True:
-                chunk = fh.read()
-                if chunk:
-                    sys.stdout.write(chunk.decode("utf-8", "replace"))
-                    sys.stdout.flush()
-                else:
-                    time.sleep(0.2)
 
 
 @click.command()
 @click.argument("action", type=click.Choice(["restart", "stop", "start", "pause", "resume", "kill"]))
-@click.argument("service", type=click.Choice(ALL_SERVICES))
+@click.argument("service", type=click.Choice(SERVICES))
 @stack_options
 def service(action: str, service: str, name: str, root: Path | None) -> None:
-    """Restart, stop, start, pause (SIGSTOP; docker pause), resume or kill (compose) one service."""
+    """Restart, stop, start, pause (SIGSTOP; docker pause), resume or kill (SIGKILL) one service."""
     handle = _stack(name, root).service(service)
-    if not hasattr(handle, action):
-        raise UsageError(f"{action}: not available on a local stack; valid: restart, stop, start, pause, resume")
-    getattr(handle, action)()
+    {"restart": handle.restart, "stop": handle.stop, "start": handle.start, "pause": handle.pause,
+     "resume": handle.resume, "kill": handle.kill}[action]()
     console.print(f"{service}: {action} done")
 
 

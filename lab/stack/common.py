@@ -109,13 +109,18 @@ class StackBase(abc.ABC):
         kind = "" if self.kind == "local" else f" --stack {self.kind}"
         return f"`gameday up{kind} --name {self.name}` starts it"
 
-    def _load(self) -> StackState:
-        """The state file (nothing asked of processes or the engine); StackNotFoundError when not up."""
+    def _read(self) -> StackState:
+        """The state file as it is now (nothing asked of processes or the engine);
+        StackNotFoundError when this stack is not up."""
         state = StackState.load(self.state_path)
         if state is None or state.mode != self.kind:
             raise StackNotFoundError(f"stack '{self.name}' is not up; {self.up_hint()}")
-        self._state = state
         return state
+
+    def _load(self) -> StackState:
+        """The state file, kept as the one this object changes and saves (`_save`)."""
+        self._state = self._read()
+        return self._state
 
     def _save(self) -> None:
         assert self._state is not None
@@ -146,14 +151,14 @@ class StackBase(abc.ABC):
     # --- services and settings ---------------------------------------------------------------
 
     def service(self, name: str) -> Service:
-        state = self._load()
+        state = self._read()
         if name not in state.services:
             raise UsageError(f"unknown service '{name}'; this stack runs: {', '.join(state.services)}")
         return self._handle(name)
 
     def settings(self) -> StackConfig:
         """The running stack's configuration."""
-        return StackConfig.model_validate(self._load().config)
+        return StackConfig.model_validate(self._read().config)
 
     @staticmethod
     def check_workers(workers: int) -> None:
@@ -196,13 +201,13 @@ class StackBase(abc.ABC):
 
     def address(self, service: str) -> str:
         """host:port of a service on this host (the proxy: its control API; loadgen: its control)."""
-        state = self._load()
+        state = self._read()
         if service not in state.services:
             raise UsageError(f"stack '{self.name}' runs no '{service}' service")
         return f"127.0.0.1:{state.services[service].port}"
 
     def urls(self) -> dict[str, str]:
-        svc = self._load().services
+        svc = self._read().services
         web = svc["web"].port
         urls = {
             "arcade": f"http://127.0.0.1:{web}/",
@@ -220,7 +225,11 @@ class StackBase(abc.ABC):
     def db_endpoint(self) -> int:
         """The host port in front of Arcade's database path: the proxy's `postgres` link when the
         proxy is on, else PgBouncer's when the pooler is on, else PostgreSQL's."""
-        svc = self._load().services
+        return self._endpoint_of(self._read())
+
+    @staticmethod
+    def _endpoint_of(state: StackState) -> int:
+        svc = state.services
         if "proxy" in svc:
             return int(svc["proxy"].extra["listen_port"])
         return (svc["pooler"] if "pooler" in svc else svc["db"]).port
@@ -228,7 +237,10 @@ class StackBase(abc.ABC):
     def app_dsn(self, via_proxy: bool = True, application_name: str = "arcade") -> str:
         """libpq DSN of Arcade's role from this host: through the proxy slot (as Arcade connects)
         or straight to PostgreSQL."""
-        port = self.db_endpoint() if via_proxy else self._load().services["db"].port
+        return self._app_dsn_of(self._read(), via_proxy, application_name)
+
+    def _app_dsn_of(self, state: StackState, via_proxy: bool = True, application_name: str = "arcade") -> str:
+        port = self._endpoint_of(state) if via_proxy else state.services["db"].port
         return dsn("127.0.0.1", port, self._app_password(), application_name)
 
     def shell_env(self) -> dict[str, str]:
@@ -250,7 +262,6 @@ class StackBase(abc.ABC):
     def sql(self, query: str | Composable, params: Sequence[Any] = (),
             dbname: str = APP_DB) -> list[tuple[Any, ...]]:
         """Admin SQL as the superuser through a reserved slot (works while Arcade's are exhausted)."""
-        self._load()
         running, paused = self._db_running()
         if paused:
             raise StackError("db is paused; `gameday service resume db` first")

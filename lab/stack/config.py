@@ -75,28 +75,13 @@ class PoolerConfig(_Section):
 
 
 class StackConfig(_Section):
-    """Everything `gameday up` needs to know about one embedded stack."""
+    """Everything `gameday up` needs to know about one stack, of any kind (ports: lab/stack/ports.py)."""
 
     db: DbConfig = DbConfig()
     web: WebConfig = WebConfig()
     proxy: ProxyConfig = ProxyConfig()
     loadgen: LoadgenConfig = LoadgenConfig()
     pooler: PoolerConfig = PoolerConfig()
-
-    def ports(self) -> dict[str, int]:
-        """Every port setting by dotted key (0 means: pick a free one)."""
-        return {
-            "db.port": self.db.port,
-            "web.port": self.web.port,
-            "proxy.api_port": self.proxy.api_port,
-            "proxy.listen_port": self.proxy.listen_port,
-            "loadgen.control_port": self.loadgen.control_port,
-            "pooler.port": self.pooler.port,
-        }
-
-    def explicit_ports(self) -> dict[str, int]:
-        """The ports the user pinned (non-zero), keyed by their dotted config key."""
-        return {key: port for key, port in self.ports().items() if port}
 
 
 def load_config(path: str | Path | None = None, overrides: tuple[str, ...] | list[str] = ()) -> StackConfig:

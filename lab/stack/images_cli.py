@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from lab.stack import image_build
 from lab.stack import images as img
 from lab.stack.engine import engine
 
@@ -28,7 +29,7 @@ def images() -> None:
 def build(offline: bool, force: bool) -> None:
     """Build (or reuse) every image `gameday up --stack compose` needs, and remember the choice."""
     client = engine()
-    run = img.build_offline if offline else img.build_public
+    run = image_build.build_offline if offline else image_build.build_public
     if err.is_terminal:
         with err.status("images ...") as spinner:
             report = run(client, progress=lambda msg: spinner.update(msg), force=force)

@@ -3,20 +3,42 @@
     open_stack(name, root)                      the kind its state file records (local by default)
     open_stack(name, root, "compose", config)   a stack of that kind, to start with `up()`
 
-Every command, the runner, the faults and the actions get their stack from here, so each works
-on the embedded stack and on Compose alike.
+Every command, the runner, the faults, the actions and the console get their stack from here,
+typed as the `Stack` protocol, so each works on every kind alike.
 """
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from lab.errors import StackExistsError, UsageError
+from lab.stack.base import Stack
 from lab.stack.config import StackConfig
 from lab.stack.state import StackState, check_name, default_root
 
-KINDS = ("local", "compose")
+
+
+class StackKind(Protocol):
+    """What KIND_CLASSES names: a class that makes a Stack."""
+
+    def __call__(self, name: str = "default", root: Path | None = None,
+                 config: StackConfig | None = None) -> Stack: ...
+
+
+if TYPE_CHECKING:  # mypy checks here that every kind satisfies the Stack protocol
+    from lab.stack.compose.stack import ComposeStack
+    from lab.stack.local.stack import LocalStack
+
+    _KINDS_CONFORM: tuple[StackKind, ...] = (LocalStack, ComposeStack)
+
+# kind -> "module:class"; a new kind is one line here (and passes tests/stack/test_conformance.py)
+KIND_CLASSES = {
+    "local": "lab.stack.local.stack:LocalStack",
+    "compose": "lab.stack.compose.stack:ComposeStack",
+}
+KINDS = tuple(KIND_CLASSES)
 
 
 def recorded_kind(name: str, root: Path | None = None) -> str | None:
@@ -34,9 +56,19 @@ def recorded_kind(name: str, root: Path | None = None) -> str | None:
     return None
 
 
+def stack_class(kind: str) -> StackKind:
+    """The class of a kind of stack (imported only when used: compose needs the Docker SDK)."""
+    if kind not in KIND_CLASSES:
+        raise UsageError(f"--stack {kind!r}: unknown kind of stack; valid: {', '.join(KINDS)}")
+    module, attr = KIND_CLASSES[kind].split(":")
+    cls: StackKind = getattr(importlib.import_module(module), attr)
+    return cls
+
+
 def open_stack(name: str = "default", root: Path | None = None, kind: str | None = None,
-               config: StackConfig | None = None) -> Any:
-    """A LocalStack or a ComposeStack (same methods); `kind` None means: whatever runs under that name."""
+               config: StackConfig | None = None) -> Stack:
+    """A stack of `kind` (None: whatever runs under that name, else local), refusing a kind other
+    than the one already up under that name."""
     base = Path(root) if root is not None else default_root()
     recorded = recorded_kind(name, base)
     chosen = kind or recorded or "local"
@@ -45,15 +77,7 @@ def open_stack(name: str = "default", root: Path | None = None, kind: str | None
         if other.is_up():
             raise StackExistsError(f"stack '{name}' is already up on the {recorded} stack; "
                                    f"`gameday down --name {name}` stops it, or choose another --name")
-    if chosen == "compose":
-        from lab.stack.compose import ComposeStack
-
-        return ComposeStack(name, base, config)
-    if chosen == "local":
-        from lab.stack.local import LocalStack
-
-        return LocalStack(name, base, config)
-    raise UsageError(f"--stack {chosen!r}: unknown kind of stack; valid: {', '.join(KINDS)}")
+    return stack_class(chosen)(name, base, config)
 
 
 def all_stacks(root: Path | None = None) -> list[str]:

@@ -3,8 +3,9 @@
     Arcade ──▶ proxy `postgres` ──▶ PgBouncer (pooler) ──▶ PostgreSQL
                                     many clients, at most pool_size server connections
 
-The config is rendered by a pure function; the stack writes it into the cluster's home (the
-server account must read it: PgBouncer, like PostgreSQL, refuses to run as root).
+The config is rendered by pure functions; `write_config` puts it beside the cluster (the server
+account must read it: PgBouncer, like PostgreSQL, refuses to run as root). The compose stack's
+PgBouncer image renders the same settings from its environment (docker/pgbouncer/entrypoint.sh).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ import shutil
 from pathlib import Path
 
 from lab.errors import StackError
-from lab.stack.config import PoolerConfig
+from lab.stack import procs
+from lab.stack.base import APP_DB, APP_ROLE
+from lab.stack.config import PoolerConfig, StackConfig
+from lab.stack.files import write_atomic
 
 STOP_HINT = "install it with `apt-get install pgbouncer` (scripts/bootstrap.sh does this)"
 
@@ -72,3 +76,20 @@ def render_userlist(user: str, password: str) -> str:
         return '"' + text.replace('"', '""') + '"'
 
     return f"{quoted(user)} {quoted(password)}\n"
+
+
+def write_config(home: Path, cfg: StackConfig, listen_port: int, db_port: int, password: str) -> Path:
+    """pgbouncer.ini and its auth file under `home`, readable by the server account only; the ini's path."""
+    home.mkdir(mode=0o700, exist_ok=True)
+    account = procs.service_user()
+    owner = (account.pw_uid, account.pw_gid) if account is not None else None
+    if owner is not None:
+        os.chown(home, *owner)
+    home.chmod(0o700)
+    auth = home / "userlist.txt"
+    write_atomic(auth, render_userlist(APP_ROLE, password), mode=0o600, owner=owner)
+    ini = home / "pgbouncer.ini"
+    write_atomic(ini, render_ini(cfg.pooler, listen_port=listen_port, db_port=db_port, dbname=APP_DB, user=APP_ROLE,
+                                 auth_file=auth, statement_timeout_ms=cfg.web.statement_timeout_ms,
+                                 query_wait_timeout_s=int(cfg.web.request_timeout_s)), mode=0o600, owner=owner)
+    return ini

@@ -1,28 +1,25 @@
-"""A private PostgreSQL cluster for one stack: created from a cached template, started, stopped.
+"""A private PostgreSQL cluster for one stack: where it lives, started, stopped, connected to.
 
-    first use:  initdb -> start -> roles + database + Arcade schema and seed -> stop -> cache
-    every up:   copy the cached template (or reuse the stack's own data dir) -> start
+    <run dir>/pg/  data/ (a copy of the cached template, lab/stack/pg_template.py), secrets.json,
+                   sock/ (the private unix socket the lab's superuser connects through)
 
-The template is cached per server version and Arcade schema fingerprint (LAB_CACHE_DIR, default
-~/.cache/gameday-lab), so a new stack costs a directory copy instead of initdb and seeding.
-As root, the server runs as an unprivileged account (postgres, or a `gameday` system user).
+As root, the server runs as an unprivileged account (postgres, or a `gameday` system user); when
+that account cannot reach the run dir (a 0700 home), the cluster lives under /var/lib/gameday-lab
+and `<run dir>/pg` links to it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
-import secrets
 import shutil
 import signal
 import stat
-import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,33 +28,14 @@ from typing import Any
 import psycopg2
 import psycopg2.extensions
 
-from lab.errors import StackError, StartupTimeout, UsageError
+from lab.errors import StackError, StartupTimeout
 from lab.stack import procs
+from lab.stack.base import APP_DB, SUPERUSER
 from lab.stack.pgbin import PgBin
 
-SUPERUSER = "gameday"
-APP_ROLE = "arcade"
-APP_DB = "arcade"
-TEMPLATE_FORMAT = "2"
 SOCKET_PATH_MAX = 100
 SYSTEM_BASE = Path("/var/lib/gameday-lab")
 OWNER_FILE = ".gameday-owner"  # in a relocated cluster's home: the run dir link that points at it
-
-HBA = """\
-# gameday-lab: the admin connects through the private unix socket; Arcade over TCP with a password.
-local   all   all                      trust
-host    all   all   127.0.0.1/32       scram-sha-256
-"""
-
-# Small WAL: every stack copies the template, and a lab cluster needs no replication.
-CONF = """
-# gameday-lab
-wal_level = minimal
-max_wal_senders = 0
-min_wal_size = 4MB
-max_wal_size = 64MB
-"""
-
 
 @dataclass(frozen=True)
 class Secrets:
@@ -108,11 +86,11 @@ class PgCluster:
 
     def start(self, timeout: float = 30.0) -> int:
         """Start the server and wait until it accepts the admin connection; return the postmaster pid."""
-        _own(self.sockdir, mode=0o700)
+        own_dir(self.sockdir, mode=0o700)
         stale = self.datadir / "postmaster.pid"
-        if stale.exists() and not procs.alive(_pid_from_file(stale)):
+        if stale.exists() and not procs.alive(pid_from_file(stale)):
             stale.unlink()
-        pid = procs.spawn(self.argv(), self.log_path, env=_pg_env(), user=self.os_user, cwd=self.datadir)
+        pid = procs.spawn(self.argv(), self.log_path, env=server_env(), user=self.os_user, cwd=self.datadir)
         try:
             self.wait_ready(pid, timeout)
         except BaseException:
@@ -142,7 +120,7 @@ class PgCluster:
     def stop(self, pid: int | None, grace: float = 15.0) -> None:
         """Fast shutdown (SIGINT); SIGQUIT, then SIGKILL of the group if it does not finish in time."""
         if pid is None:
-            pid = _pid_from_file(self.datadir / "postmaster.pid")
+            pid = pid_from_file(self.datadir / "postmaster.pid")
         if pid is None:
             return
         procs.stop_tree(pid, signal.SIGINT, grace=grace)
@@ -178,21 +156,21 @@ def connect_retrying(params: dict[str, Any] | str, timeout: float = 3) -> psycop
         return conn
 
 
-def _pg_env() -> dict[str, str]:
+def server_env() -> dict[str, str]:
     keep = ("PATH", "LANG", "LC_ALL", "TZ")
     env = {k: v for k, v in os.environ.items() if k in keep}
     env.setdefault("LANG", "C.UTF-8")
     return env
 
 
-def _pid_from_file(path: Path) -> int | None:
+def pid_from_file(path: Path) -> int | None:
     try:
         return int(path.read_text().splitlines()[0])
     except (OSError, ValueError, IndexError):
         return None
 
 
-def _own(path: Path, mode: int) -> None:
+def own_dir(path: Path, mode: int) -> None:
     """Create `path` owned by the service account with `mode` (a no-op for ownership when not root)."""
     path.mkdir(parents=True, exist_ok=True)
     account = procs.service_user()
@@ -201,7 +179,7 @@ def _own(path: Path, mode: int) -> None:
     path.chmod(mode)
 
 
-def _chown_tree(path: Path) -> None:
+def chown_tree(path: Path) -> None:
     account = procs.service_user()
     if account is None:
         return
@@ -231,7 +209,7 @@ def reachable(path: Path) -> bool:
     return True
 
 
-def _system_dir(*parts: str) -> Path:
+def system_dir(*parts: str) -> Path:
     """A root-owned, world-traversable directory under SYSTEM_BASE."""
     path = SYSTEM_BASE.joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
@@ -240,6 +218,15 @@ def _system_dir(*parts: str) -> Path:
             break
         p.chmod(0o755)
     return path
+
+
+def cache_root() -> Path:
+    """LAB_CACHE_DIR, else ~/.cache/gameday-lab, else (as root with a closed home) /var/lib/gameday-lab/cache."""
+    explicit = os.environ.get("LAB_CACHE_DIR")
+    if explicit:
+        return Path(explicit).absolute()
+    home = Path.home() / ".cache" / "gameday-lab"
+    return home if reachable(home) else system_dir("cache")
 
 
 def cluster_home(run_dir: Path) -> Path:
@@ -252,7 +239,7 @@ def cluster_home(run_dir: Path) -> Path:
     if reachable(run_dir):
         return link
     digest = hashlib.sha1(str(run_dir.resolve()).encode()).hexdigest()[:16]
-    clusters = _system_dir("clusters")
+    clusters = system_dir("clusters")
     _collect_orphans(clusters)
     home = clusters / digest
     home.mkdir(exist_ok=True)
@@ -291,130 +278,3 @@ def socket_dir_for(pg_home: Path, port: int) -> Path:
         return preferred
     digest = hashlib.sha1(str(pg_home).encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"gameday-{digest}"
-
-
-# --- the cached template ---------------------------------------------------------------------
-
-
-def cache_root() -> Path:
-    """LAB_CACHE_DIR, else ~/.cache/gameday-lab, else (as root with a closed home) /var/lib/gameday-lab/cache."""
-    explicit = os.environ.get("LAB_CACHE_DIR")
-    if explicit:
-        return Path(explicit).absolute()
-    home = Path.home() / ".cache" / "gameday-lab"
-    return home if reachable(home) else _system_dir("cache")
-
-
-def arcade_fingerprint() -> str:
-    """Changes whenever Arcade's schema or seed code changes, so the template is rebuilt."""
-    import arcade.seed
-
-    digest = hashlib.sha256(TEMPLATE_FORMAT.encode())
-    pkg = Path(arcade.seed.__file__).parent
-    for name in sorted(p.name for p in pkg.iterdir() if p.suffix in {".sql"} or p.name == "seed.py"):
-        digest.update(name.encode())
-        digest.update((pkg / name).read_bytes())
-    return digest.hexdigest()[:16]
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def ensure_template(pgbin: PgBin, progress=print) -> Path:  # type: ignore[no-untyped-def]
-    """The cached, seeded template cluster for this server version and Arcade schema (built once)."""
-    root = cache_root()
-    target = root / f"pg{pgbin.version}-{arcade_fingerprint()}"
-    if (target / "data" / "PG_VERSION").exists():
-        return target
-    if not reachable(root):
-        raise UsageError(
-            f"LAB_CACHE_DIR={root}: the PostgreSQL account cannot enter this directory; "
-            "choose a world-traversable one (e.g. under /var/tmp)"
-        )
-    with _locked(root / ".template.lock"):
-        if (target / "data" / "PG_VERSION").exists():
-            return target
-        building = Path(tempfile.mkdtemp(prefix="build-", dir=root))
-        building.chmod(0o755)
-        try:
-            _build_template(pgbin, building, progress)
-            os.rename(building, target)
-            for stale in root.glob(f"pg{pgbin.version}-*"):
-                if stale != target:  # an older schema's template: stacks hold their own copies
-                    shutil.rmtree(stale, ignore_errors=True)
-        finally:
-            if building.exists():
-                shutil.rmtree(building, ignore_errors=True)
-    return target
-
-
-def _build_template(pgbin: PgBin, where: Path, progress) -> None:  # type: ignore[no-untyped-def]
-    started = time.monotonic()
-    progress("initialising a PostgreSQL cluster (first run only) ...")
-    datadir = where / "data"
-    _own(datadir, mode=0o700)
-    account = procs.service_user()
-    pwfile = where / "pwfile"
-    creds = Secrets(superuser_password=secrets.token_urlsafe(18), app_password=secrets.token_urlsafe(18))
-    pwfile.write_text(creds.superuser_password + "\n")
-    if account is not None:
-        os.chown(pwfile, account.pw_uid, account.pw_gid)
-    result = subprocess.run(
-        [
-            pgbin.tool("initdb"), "-D", str(datadir), "-U", SUPERUSER, "--pwfile", str(pwfile),
-            "-A", "scram-sha-256", "-E", "UTF8", "--locale", "C", "--no-sync", "--wal-segsize=1",
-        ],
-        capture_output=True, text=True, user=account.pw_name if account else None, env=_pg_env(),
-    )
-    pwfile.unlink()
-    if result.returncode != 0:
-        raise StackError(f"initdb failed: {(result.stderr or result.stdout).strip().splitlines()[-1]}")
-    (datadir / "pg_hba.conf").write_text(HBA)
-    with open(datadir / "postgresql.conf", "a") as conf:
-        conf.write(CONF)
-    if account is not None:
-        os.chown(datadir / "pg_hba.conf", account.pw_uid, account.pw_gid)
-    creds.save(where / "secrets.json")
-
-    cluster = PgCluster(
-        pgbin=pgbin, datadir=datadir, sockdir=Path(tempfile.mkdtemp(prefix="gd-tpl-")),
-        log_path=where / "build.log", port=procs.free_port(), settings={"fsync": "off"},
-    )
-    pid = cluster.start()
-    try:
-        progress("creating Arcade's schema and seed data ...")
-        with contextlib.closing(cluster.connect("postgres")) as admin:
-            with admin.cursor() as cur:
-                cur.execute(f"CREATE ROLE {APP_ROLE} LOGIN PASSWORD %s", (creds.app_password,))
-                cur.execute(f"CREATE DATABASE {APP_DB} OWNER {APP_ROLE}")
-        from arcade.seed import install
-
-        app = psycopg2.connect(host=str(cluster.sockdir), port=cluster.port, dbname=APP_DB, user=APP_ROLE)
-        try:
-            install(app)
-        finally:
-            app.close()
-        with contextlib.closing(cluster.connect(APP_DB)) as admin, admin.cursor() as cur:
-            cur.execute("CHECKPOINT")
-            cur.execute("CHECKPOINT")  # a second one lets the first's WAL segments go
-    finally:
-        cluster.stop(pid)
-        shutil.rmtree(cluster.sockdir, ignore_errors=True)
-    progress(f"template cluster ready in {time.monotonic() - started:.1f} s")
-
-
-def materialise(template: Path, pg_dir: Path) -> None:
-    """Give a stack its own cluster: a copy of the template's data dir and secrets."""
-    pg_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(template / "data", pg_dir / "data", symlinks=True)
-    shutil.copy2(template / "secrets.json", pg_dir / "secrets.json")
-    _chown_tree(pg_dir / "data")
-    (pg_dir / "data").chmod(0o700)

@@ -1,6 +1,6 @@
-"""Observers of a compose stack: what happens to its containers, from the Docker events stream,
-and the sessions terminated in PostgreSQL, polled. Recorded with source `observer`, like the
-embedded stack's observers and with the same event kinds.
+"""Observers of a stack made of containers (compose): what happens to its containers, from the
+Docker events stream, and the sessions terminated in PostgreSQL, polled. Recorded with source
+`observer`, like the embedded stack's observers and with the same event kinds.
 
     docker events (the project's containers) ──▶ queue ──▶ every half second:
         db   start (any: docker restart, stop + start, a recreate)   ──▶ db.restarted
@@ -17,25 +17,26 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from lab.stack.base import ContainerStack, EventStream
+
 Record = Callable[[str, dict[str, Any]], object]
-WATCHED = ["create", "start", "die", "destroy"]
 
 
-class ComposeObservers:
+class ContainerObservers:
     """Docker events and a light poll on two threads; stopped on every path by `with`."""
 
-    def __init__(self, stack: Any, record: Record, interval: float = 0.5, settle_s: float = 1.0):
+    def __init__(self, stack: ContainerStack, record: Record, interval: float = 0.5, settle_s: float = 1.0):
         self.stack = stack
         self.record = record
         self.interval = interval
         self.settle_s = settle_s
         self._stop = threading.Event()
         self._events: queue.Queue[dict[str, Any]] = queue.Queue()
-        self._stream: Any = None
+        self._stream: EventStream | None = None
         self._listener = threading.Thread(target=self._listen, name="gameday-docker-events", daemon=True)
         self._poller = threading.Thread(target=self._poll, name="gameday-observers", daemon=True)
-        self._web_count = len(stack._running("web"))
-        self._web_ids = {c["Id"] for c in stack._raw_containers("web")}
+        self._web_count = len(stack.containers("web", running=True))
+        self._web_ids = {c["Id"] for c in stack.containers("web")}
         self._web_changed_at: float | None = None
         self._web_started_again = False
         self._sessions_killed = self._read_sessions_killed()
@@ -44,10 +45,8 @@ class ComposeObservers:
     # --- threads ---------------------------------------------------------------------------
 
     def _listen(self) -> None:
-        filters = {"type": "container", "event": WATCHED,
-                   "label": [f"com.docker.compose.project={self.stack.project}"]}
         try:
-            self._stream = self.stack.client.events(decode=True, filters=filters, since=int(time.time()) - 1)
+            self._stream = self.stack.container_events(since=time.time() - 1)
             self._ready.set()
             for event in self._stream:
                 if self._stop.is_set():
@@ -96,7 +95,7 @@ class ComposeObservers:
         if self._web_changed_at is None or time.monotonic() - self._web_changed_at < self.settle_s:
             return
         self._web_changed_at = None
-        running = self.stack._running("web")
+        running = self.stack.containers("web", running=True)
         count = len(running)
         if count != self._web_count:
             self.record("web.scaled", {"before": self._web_count, "after": count, "seen": "docker events"})
@@ -104,7 +103,7 @@ class ComposeObservers:
         elif self._web_started_again or {c["Id"] for c in running} - self._web_ids:
             self.record("web.restarted", {"containers": count, "seen": "docker events"})
         self._web_started_again = False
-        self._web_ids |= {c["Id"] for c in self.stack._raw_containers("web")}
+        self._web_ids |= {c["Id"] for c in self.stack.containers("web")}
 
     def _read_sessions_killed(self) -> int | None:
         try:
@@ -124,7 +123,7 @@ class ComposeObservers:
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    def __enter__(self) -> ComposeObservers:
+    def __enter__(self) -> ContainerObservers:
         self._listener.start()
         self._ready.wait(5)
         self._poller.start()

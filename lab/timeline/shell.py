@@ -25,7 +25,7 @@ from typing import Any
 
 from lab.core.shell import classify, strip_history_number
 from lab.errors import UsageError
-from lab.stack import postgres
+from lab.stack.base import Stack
 from lab.stack.pgbin import find_pg_bin
 
 FIELD, RECORD = "\x1f", "\x1e"
@@ -62,30 +62,10 @@ PS1="(gameday:$GAMEDAY_STACK) $PS1"
 """
 
 
-def shell_env(stack: Any, actor: str) -> dict[str, str]:
-    """The stack's connection settings, for the responder's tools (embedded or compose)."""
-    from lab.monitor.monitor import pg_target_of
-
-    target = pg_target_of(stack)  # the superuser's reserved slot: a socket, or a compose stack's port
-    urls = stack.urls()
-    env = {
-        "PGHOST": target.host,
-        "PGPORT": str(target.port),
-        "PGUSER": target.user,
-        "PGDATABASE": postgres.APP_DB,
-        "PGAPPNAME": f"gameday-shell-{actor}",
-        "ARCADE_URL": urls["arcade"].rstrip("/"),
-        "GAMEDAY_STACK": stack.name,
-        "GAMEDAY_ROOT": str(stack.root),
-        "GAMEDAY_ACTOR": actor,
-    }
-    if target.password:
-        env["PGPASSWORD"] = target.password
-    if getattr(stack, "mode", "local") == "local":
-        env["PGDATA"] = str(stack.run_dir / "pg" / "data")
-    for key, var in (("toxiproxy", "TOXIPROXY_URL"), ("loadgen", "LOADGEN_URL")):
-        if key in urls:
-            env[var] = urls[key]
+def shell_env(stack: Stack, actor: str) -> dict[str, str]:
+    """The stack's connection settings for the responder's tools (any kind of stack), who is typing,
+    and the PostgreSQL client tools on PATH."""
+    env = {**stack.shell_env(), "PGAPPNAME": f"gameday-shell-{actor}", "GAMEDAY_ACTOR": actor}
     bindir = str(find_pg_bin().bindir)
     env["PATH"] = f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"
     return env

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.stack import images
+from lab.stack import image_build, images
 from lab.stack.compose import remove_orphans
 from lab.stack.engine import engine, engine_answers
 
@@ -59,7 +59,7 @@ def compose_images(docker_engine) -> dict[str, str]:  # type: ignore[no-untyped-
     chosen = images.chosen()
     needed = ("LAB_DB_IMAGE", "LAB_TOXIPROXY_IMAGE", "LAB_IMAGE", "LAB_PGBOUNCER_IMAGE")
     if not all(images.present(client, chosen[var]) for var in needed):
-        chosen = images.build_offline(client).images
+        chosen = image_build.build_offline(client).images
     return chosen
 
 

@@ -24,7 +24,7 @@ def march():
 def test_the_autopilot_follows_the_runbook_and_the_site_heals_on_compose(march, compose_stack):
     scenario, text = march
     stack = compose_stack(*scenario.stack.overrides())
-    assert stack.mode == "compose"
+    assert stack.kind == "compose"
     drill = Drill(scenario, text, stack, DrillOptions(speed=SPEED, responder="autopilot"))
     watch = Watcher(stack.urls()["arcade"] + "leaderboard?game=tetra", drill)
     watch.thread.start()

@@ -21,7 +21,7 @@ from lab.actions.perform import perform
 from lab.faults import engine
 from lab.monitor.load import LoadControl
 from lab.stack import procs
-from lab.stack.engine import compose_cli
+from lab.stack.compose.cli import compose_cli
 from lab.stack.compose import compose_file
 from lab.timeline.observers import observers_for
 
@@ -40,11 +40,11 @@ def act(stack: Any, action: str, **args: Any) -> dict[str, Any]:
 
 
 def web_containers(stack: Any) -> list[str]:
-    return [c["Id"] for c in stack._running("web")]
+    return [c["Id"] for c in stack.containers("web", running=True)]
 
 
 def started_at(stack: Any, service: str) -> str:
-    cid = stack._raw_containers(service)[0]["Id"]
+    cid = stack.containers(service)[0]["Id"]
     return stack.client.api.inspect_container(cid)["State"]["StartedAt"]  # type: ignore[no-any-return]
 
 
@@ -209,7 +209,7 @@ def test_hand_made_changes_are_observed(stack):
         return [kind for kind, _ in seen]
 
     with observers_for(stack, lambda kind, data: seen.append((kind, data))):
-        db = stack._raw_containers("db")[0]["Names"][0].lstrip("/")
+        db = stack.containers("db")[0]["Names"][0].lstrip("/")
         typed = time.monotonic()
         subprocess.run(["docker", "restart", db], check=True, capture_output=True, timeout=60)
         assert procs.wait_until(lambda: "db.restarted" in kinds(), 5, 0.05), seen
@@ -225,7 +225,7 @@ def test_hand_made_changes_are_observed(stack):
         scaled = next(data for kind, data in seen if kind == "web.scaled")
         assert (scaled["before"], scaled["after"]) == (2, 3)
 
-        web = stack._running("web")[0]["Names"][0].lstrip("/")
+        web = stack.containers("web", running=True)[0]["Names"][0].lstrip("/")
         subprocess.run(["docker", "restart", "-t", "2", web], check=True, capture_output=True, timeout=60)
         assert procs.wait_until(lambda: "web.restarted" in kinds(), 10, 0.05), seen
 
@@ -233,7 +233,7 @@ def test_hand_made_changes_are_observed(stack):
         subprocess.run([sys.executable, "-c", (
             "import psycopg2, sys; c = psycopg2.connect(sys.argv[1]); c.autocommit = True; "
             "c.cursor().execute(\"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'arcade'\")"),
-            stack.admin_dsn("arcade")], check=True, timeout=30)
+            stack.admin_target("arcade").dsn(5)], check=True, timeout=30)
         assert procs.wait_until(lambda: "db.connections_terminated" in kinds(), 5, 0.05), seen
         for conn in held:
             conn.close()
@@ -243,7 +243,7 @@ def test_hand_made_changes_are_observed(stack):
 def test_enable_pooler_puts_pgbouncer_between_arcade_and_the_database(stack):
     result = act(stack, "enable-pooler")
     assert result["already_enabled"] is False and result["via"] == "proxy upstream moved to PgBouncer"
-    pgbouncer = stack._running("pooler")
+    pgbouncer = stack.containers("pooler", running=True)
     assert len(pgbouncer) == 1
     assert pgbouncer[0]["Labels"]["com.docker.compose.service"] == "pgbouncer"
     with urllib.request.urlopen(stack.urls()["toxiproxy"] + "/proxies/postgres", timeout=5) as resp:

@@ -48,11 +48,11 @@ def _health(stack, service: str) -> str:
 
 
 def _db_pid(stack) -> int:
-    return stack._require_up().services["db"].pid
+    return stack.state().services["db"].pid
 
 
 def _web_pid(stack) -> int:
-    return stack._require_up().services["web"].pid
+    return stack.state().services["web"].pid
 
 
 def test_db_restart_gives_a_new_postmaster_and_arcade_recovers(stack):

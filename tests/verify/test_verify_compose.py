@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import xmlschema
 
-from lab.stack import images
+from lab.stack import image_build, images
 from lab.stack.engine import engine, engine_answers
 
 HERE = Path(__file__).parent
@@ -28,7 +28,7 @@ def docker_client():  # type: ignore[no-untyped-def]
     client = engine()
     chosen = images.chosen()
     if not all(images.present(client, chosen[var]) for var in ("LAB_DB_IMAGE", "LAB_TOXIPROXY_IMAGE", "LAB_IMAGE")):
-        images.build_offline(client)
+        image_build.build_offline(client)
     yield client
     client.close()
 
