@@ -1,21 +1,24 @@
-"""What a responder's action is: a small function that runs for real against the stack.
+"""What a responder's action is: a small function that runs for real against the stack, and its facts.
 
-    Action(name, summary, args model, run(ctx, args) -> result)   registered in lab.actions.ACTIONS
+    Action(name, summary, args model, run(ctx, args) -> result, category,
+           observed_as, example)                                  registered in lab.actions.ACTIONS
 
 Actions take argument models (never shell strings built from input), and every SQL they run is
 parameterized. The caller records each run on the timeline with actor, arguments, result and
-duration.
+duration. `observed_as` says what observers see the action as (the observed event kinds it
+explains, so they are not recorded again as changes made by hand); it may depend on one argument
+(`ByArg`: restart db is a database restart, restart web a web restart).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from lab.stack.local import LocalStack
+from lab.stack.base import Stack
 
 
 class Args(BaseModel):
@@ -32,8 +35,16 @@ class NoArgs(Args):
 class ActionContext:
     """Who acts, on which stack."""
 
-    stack: LocalStack
+    stack: Stack
     actor: str
+
+
+@dataclass(frozen=True)
+class ByArg:
+    """What observers see an action as, by the value of one of its arguments."""
+
+    arg: str
+    kinds: Mapping[str, tuple[str, ...]]  # argument value -> observed event kinds
 
 
 @dataclass(frozen=True)
@@ -45,3 +56,11 @@ class Action:
     args: type[Args]
     run: Callable[[ActionContext, Any], dict[str, Any]]
     category: str  # "comms" (words, no effect on the stack), "inspect" (reads), "change" (acts)
+    observed_as: tuple[str, ...] | ByArg = ()  # observed event kinds (lab.timeline.observers) it causes
+    example: Mapping[str, Any] = field(default_factory=dict)  # arguments to show it with
+
+    def observed(self, args: Mapping[str, Any]) -> tuple[str, ...]:
+        """The observed event kinds this action causes with these arguments."""
+        if isinstance(self.observed_as, ByArg):
+            return self.observed_as.kinds.get(str(args.get(self.observed_as.arg)), ())
+        return self.observed_as

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from lab.actions.base import Action, ActionContext, NoArgs
+from lab.stack.base import PROXY_NAME
 
 
 def _connect_ms(address: str, attempts: int = 3) -> float | None:
@@ -28,7 +29,7 @@ def run(ctx: ActionContext, _args: NoArgs) -> dict[str, Any]:
     services = stack.services
     paths = {name: stack.address(name) for name in services}
     if "proxy" in services:
-        paths["db-via-proxy"] = f"127.0.0.1:{stack._require_up().services['proxy'].extra['listen_port']}"
+        paths["db-via-proxy"] = f"127.0.0.1:{stack.db_endpoint()}"
     connect = {name: _connect_ms(addr) for name, addr in paths.items()}
     toxics: list[dict[str, Any]] = []
     proxy_enabled = None
@@ -39,7 +40,7 @@ def run(ctx: ActionContext, _args: NoArgs) -> dict[str, Any]:
         client = Toxiproxy()
         client.update_api_consumer(host, int(port))
         for proxy in client.proxies().values():
-            proxy_enabled = proxy.enabled if proxy.name == "postgres" else proxy_enabled
+            proxy_enabled = proxy.enabled if proxy.name == PROXY_NAME else proxy_enabled
             for name, toxic in proxy.toxics().items():
                 toxics.append({"proxy": proxy.name, "name": name, "type": toxic.type, "stream": toxic.stream,
                                "attributes": toxic.attributes})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,18 @@ def _option_name(field: str) -> str:
     return "--" + field.removesuffix("_s").replace("_", "-")
 
 
+def example_command(action: Action) -> str:
+    """The command line that runs an action with its example arguments."""
+    words = ["gameday", *([] if action.category == "comms" else ["act"]), action.name]
+    positional = POSITIONAL.get(action.name, ())
+    shown = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in action.example.items()}
+    words += [shlex.quote(shown[k]) for k in positional if k in shown]
+    for key, value in shown.items():
+        if key not in positional:
+            words += [_option_name(key), shlex.quote(value)]
+    return " ".join(words)
+
+
 def _command(action: Action) -> click.Command:
     """A click command for one action, its fields as arguments and options."""
     params: list[click.Parameter] = []
@@ -76,7 +89,9 @@ def _command(action: Action) -> click.Command:
         args = {k.removeprefix("arg_"): v for k, v in values.items() if v is not None}
         _act(action.name, args, name, root, actor)
 
-    command = click.Command(action.name, params=params, callback=callback, help=action.summary[0].upper() + action.summary[1:] + ".")
+    command = click.Command(action.name, params=params, callback=callback,
+                            help=action.summary[0].upper() + action.summary[1:] + ".",
+                            epilog=f"\b\nExample:\n  {example_command(action)}")
     return stack_options(actor_option(command))  # type: ignore[no-any-return]
 
 

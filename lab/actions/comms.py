@@ -33,8 +33,11 @@ def _said(_ctx: ActionContext, args: Any) -> dict[str, Any]:
 
 
 ACK = Action("ack", "acknowledge the alert: someone is on it", NoArgs, _said, "comms")
-NOTE = Action("note", "write a note, optionally tagged as a hypothesis", NoteArgs, _said, "comms")
-ROLE = Action("role", "name who holds a role (IC, scribe, comms, ops)", RoleArgs, _said, "comms")
-UPDATE = Action("update", "post a status update to an internal or external audience", UpdateArgs, _said, "comms")
-ESCALATE = Action("escalate", "page another team", EscalateArgs, _said, "comms")
+NOTE = Action("note", "write a note, optionally tagged as a hypothesis", NoteArgs, _said, "comms",
+              example={"text": "connections at max_connections; the network looks fine", "hypothesis": "db-overload"})
+ROLE = Action("role", "name who holds a role (IC, scribe, comms, ops)", RoleArgs, _said, "comms",
+              example={"role": "IC", "name": "alice"})
+UPDATE = Action("update", "post a status update to an internal or external audience", UpdateArgs, _said, "comms",
+                example={"audience": "external", "text": "Some players cannot log in; we are on it."})
+ESCALATE = Action("escalate", "page another team", EscalateArgs, _said, "comms", example={"team": "dba"})
 RESOLVE = Action("resolve", "declare the incident resolved", NoArgs, _said, "comms")

@@ -26,4 +26,4 @@ def run(ctx: ActionContext, args: FeatureArgs) -> dict[str, Any]:
 
 
 ACTION = Action("disable-feature", "switch an Arcade feature off (503 without touching the DB)", FeatureArgs, run,
-                "change")
+                "change", example={"flag": "leaderboard"})

@@ -15,4 +15,5 @@ def run(ctx: ActionContext, _args: NoArgs) -> dict[str, Any]:
     return ctx.stack.enable_pooler()
 
 
-ACTION = Action("enable-pooler", "put PgBouncer between Arcade and PostgreSQL", NoArgs, run, "change")
+ACTION = Action("enable-pooler", "put PgBouncer between Arcade and PostgreSQL", NoArgs, run, "change",
+                observed_as=("web.restarted", "web.scaled"))

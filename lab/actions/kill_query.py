@@ -18,4 +18,5 @@ def run(ctx: ActionContext, args: KillArgs) -> dict[str, Any]:
     return {"pid": args.pid, "terminated": bool(ok)}
 
 
-ACTION = Action("kill-query", "terminate one backend by pid", KillArgs, run, "change")
+ACTION = Action("kill-query", "terminate one backend by pid", KillArgs, run, "change",
+                observed_as=("db.connections_terminated",), example={"pid": 4242})

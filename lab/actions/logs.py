@@ -18,4 +18,5 @@ def run(ctx: ActionContext, args: LogsArgs) -> dict[str, Any]:
     return {"service": args.service, "lines": ctx.stack.logs(args.service, args.lines).splitlines()}
 
 
-ACTION = Action("logs", "the last lines of a service's log", LogsArgs, run, "inspect")
+ACTION = Action("logs", "the last lines of a service's log", LogsArgs, run, "inspect",
+                example={"service": "db", "lines": 50})

@@ -21,6 +21,7 @@ from lab.actions.base import Action, ActionContext
 from lab.core.errors import did_you_mean, first_error
 from lab.errors import UsageError
 from lab.stack import procs
+from lab.stack.base import Stack
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,8 @@ def perform(name: str, args: dict[str, Any], ctx: ActionContext) -> Performed:
     return Performed(event_kind(action), data)
 
 
-def _in_flight_dir(stack: Any) -> Path:
-    return Path(stack.run_dir) / "in-flight"
+def _in_flight_dir(stack: Stack) -> Path:
+    return stack.run_dir / "in-flight"
 
 
 def _mark_in_flight(ctx: ActionContext, name: str, parsed: Any) -> Path | None:
@@ -88,7 +89,7 @@ def _mark_in_flight(ctx: ActionContext, name: str, parsed: Any) -> Path | None:
         return None
 
 
-def actions_in_flight(stack: Any) -> list[dict[str, Any]]:
+def actions_in_flight(stack: Stack) -> list[dict[str, Any]]:
     """The changing actions running on a stack now (markers of dead processes are removed)."""
     out = []
     for marker in sorted(_in_flight_dir(stack).glob("*.json")):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-from lab.actions.base import Action, ActionContext, Args
+from lab.actions.base import Action, ActionContext, Args, ByArg
 
 
 class RestartArgs(Args):
@@ -18,4 +18,7 @@ def run(ctx: ActionContext, args: RestartArgs) -> dict[str, Any]:
     return {"service": args.service, "seconds": round(time.monotonic() - started, 3)}
 
 
-ACTION = Action("restart", "restart a service (db, web, proxy, loadgen)", RestartArgs, run, "change")
+ACTION = Action("restart", "restart a service (db, web, proxy, loadgen)", RestartArgs, run, "change",
+                observed_as=ByArg("service", {"db": ("db.restarted", "db.connections_terminated"),
+                                              "web": ("web.restarted", "web.scaled")}),
+                example={"service": "db"})

@@ -14,4 +14,5 @@ def run(ctx: ActionContext, _args: NoArgs) -> dict[str, Any]:
     return {"removed_flags": flags}
 
 
-ACTION = Action("rollback-deploy", "redeploy Arcade without the flags of the last deploy", NoArgs, run, "change")
+ACTION = Action("rollback-deploy", "redeploy Arcade without the flags of the last deploy", NoArgs, run, "change",
+                observed_as=("web.restarted", "web.scaled"))

@@ -19,4 +19,5 @@ def run(ctx: ActionContext, args: ScaleArgs) -> dict[str, Any]:
     return {"before": before, "after": after, "direction": "up" if after > before else "down" if after < before else "same"}
 
 
-ACTION = Action("scale-web", "set the number of Arcade worker processes", ScaleArgs, run, "change")
+ACTION = Action("scale-web", "set the number of Arcade worker processes", ScaleArgs, run, "change",
+                observed_as=("web.scaled",), example={"workers": 4})

@@ -82,4 +82,4 @@ def run(ctx: ActionContext, args: SettingArgs) -> dict[str, Any]:
 
 
 ACTION = Action("set-db-setting", "change a PostgreSQL setting (reloaded, or applied at the next DB restart)",
-                SettingArgs, run, "change")
+                SettingArgs, run, "change", example={"name": "work_mem", "value": "8MB"})

@@ -22,4 +22,5 @@ def run(ctx: ActionContext, args: ShedArgs) -> dict[str, Any]:
     return {"offered_rps": round(offered, 2), "admitted_rps": round(admitted, 2), "percent": args.percent}
 
 
-ACTION = Action("shed-load", "turn away a share of traffic before it reaches Arcade", ShedArgs, run, "change")
+ACTION = Action("shed-load", "turn away a share of traffic before it reaches Arcade", ShedArgs, run, "change",
+                example={"percent": 30})

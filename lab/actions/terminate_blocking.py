@@ -41,4 +41,4 @@ def run(ctx: ActionContext, args: BlockingArgs) -> dict[str, Any]:
 
 
 ACTION = Action("terminate-blocking", "terminate the sessions others wait on (the head of a lock queue)",
-                BlockingArgs, run, "change")
+                BlockingArgs, run, "change", example={"waiting_only": True})

@@ -30,4 +30,5 @@ def run(ctx: ActionContext, args: TerminateArgs) -> dict[str, Any]:
 
 
 ACTION = Action("terminate-idle-connections", "terminate Arcade's idle sessions older than N seconds",
-                TerminateArgs, run, "change")
+                TerminateArgs, run, "change", observed_as=("db.connections_terminated",),
+                example={"older_than_s": 30, "state": "idle in transaction"})

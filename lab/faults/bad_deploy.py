@@ -43,5 +43,7 @@ FAULT = Fault(
     revert=revert,
     cause_present=cause_present,
     symptom=Symptom("GET /leaderboard answers 500", route="/leaderboard"),
+    observed_as=('web.restarted', 'web.scaled',),
+    example={},
     snapshot=snapshot,
 )

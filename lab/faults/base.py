@@ -1,11 +1,15 @@
-"""What a fault is: parameters, inject, revert, whether its cause is still there, its symptom.
+"""What a fault is: parameters, inject, revert, whether its cause is still there, and its facts.
 
     Fault ── params (pydantic model, validated with the scenario)
          ├── snapshot(ctx, params) -> data    what revert restores, read BEFORE the journal entry
          ├── inject(ctx, params) -> data      more data (pids, names), journaled after injection
          ├── revert(ctx, params, data)        idempotent; works from the journal alone
          ├── cause_present(ctx, params, data) "is the harm still being done?" (success check)
-         └── symptom                          what the probe must see while it is active
+         ├── symptom                          what the probe must see while it is active
+         ├── observed_as                      what observers see it as (the observed event kinds it explains)
+         └── example                          parameters with which its harm is quick to see
+
+A new kind is one file that builds a `Fault` with all of these, and one line in lab.faults.FAULTS.
 
 Faults talk to the stack only through its interface, to the fault proxy only through the
 Toxiproxy HTTP API, and to the load generator only through its control interface.
@@ -13,7 +17,7 @@ Toxiproxy HTTP API, and to the load generator only through its control interface
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from lab.errors import LabError
 from lab.monitor.load import LoadControl
-from lab.stack.local import LocalStack
+from lab.stack.base import Stack
 
 
 class Params(BaseModel):
@@ -50,7 +54,7 @@ class Symptom:
 class FaultContext:
     """Everything a fault may touch for one injection."""
 
-    stack: LocalStack
+    stack: Stack
     fault_id: str
     state_dir: Path = field(init=False)
 
@@ -109,5 +113,11 @@ class Fault:
     revert: Revert
     cause_present: Present
     symptom: Symptom
+    observed_as: tuple[str, ...] = ()  # observed event kinds (lab.timeline.observers) its inject or revert causes
+    example: Mapping[str, Any] = field(default_factory=dict)  # params with which its harm is quick to see
     instant: bool = False  # a one-shot event (a restart, a kill): nothing to revert
     snapshot: Snapshot | None = None
+
+    def example_params(self) -> Params:
+        """The example, validated (what `gameday faults` shows and the compose tests inject)."""
+        return self.params.model_validate(dict(self.example))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 import yaml
@@ -16,6 +18,16 @@ from lab.stack.cli import _stack, stack_options
 console = Console(highlight=False)
 
 
+def example_args(params: Mapping[str, Any]) -> str:
+    """Parameters as `gameday inject` takes them (KEY=VALUE ...)."""
+    return " ".join(f"{key}={value}" for key, value in params.items())
+
+
+def _examples() -> str:
+    lines = [f"  gameday inject {kind} {example_args(fault.example)}".rstrip() for kind, fault in FAULTS.items()]
+    return "\b\nOne example per kind (its harm shows quickly):\n" + "\n".join(lines)
+
+
 def parse_params(items: tuple[str, ...]) -> dict[str, object]:
     """key=value arguments, values read as YAML scalars (numbers, booleans, strings)."""
     params: dict[str, object] = {}
@@ -27,7 +39,7 @@ def parse_params(items: tuple[str, ...]) -> dict[str, object]:
     return params
 
 
-@click.command()
+@click.command(epilog=_examples())
 @click.argument("kind")
 @click.argument("params", nargs=-1, metavar="[KEY=VALUE]...")
 @click.option("--id", "fault_id", help="Name this fault instance [default: KIND-N].")
@@ -37,7 +49,7 @@ def inject(kind: str, params: tuple[str, ...], fault_id: str | None, name: str, 
     stack = _stack(name, root)
     values = parse_params(params)
     engine.check(kind, values)
-    stack._require_up()
+    stack.state()  # not up: StackNotFoundError, nothing done
     done = engine.inject(stack, kind, values, fault_id)
     console.print(f"injected {kind} as '{done}'" + (" (one-shot)" if FAULTS[kind].instant else ""))
 
@@ -51,7 +63,7 @@ def revert(fault_id: str | None, every: bool, name: str, root: Path | None) -> N
     if not fault_id and not every:
         raise UsageError("name the fault to revert (see `gameday faults`), or pass --all")
     stack = _stack(name, root)
-    stack._require_up()
+    stack.state()  # not up: StackNotFoundError, nothing done
     reverted = engine.revert_all(stack) if every else [engine.revert_id(stack, fault_id or "")]
     for active in reverted:
         console.print(f"reverted {active.kind} '{active.fault_id}'")
@@ -64,7 +76,7 @@ def revert(fault_id: str | None, every: bool, name: str, root: Path | None) -> N
 def recover(name: str, root: Path | None) -> None:
     """Revert whatever the fault journal says is still active (after a crash or kill -9)."""
     stack = _stack(name, root)
-    stack._require_up()
+    stack.state()  # not up: StackNotFoundError, nothing done
     reverted = engine.revert_all(stack)
     for active in reverted:
         console.print(f"reverted {active.kind} '{active.fault_id}'")
@@ -79,9 +91,10 @@ def faults(name: str, root: Path | None) -> None:
     table.add_column("kind")
     table.add_column("what it does")
     table.add_column("parameters")
+    table.add_column("example")
     for kind, fault in FAULTS.items():
         params = ", ".join(f"{k}={v.default}" for k, v in fault.params.model_fields.items())
-        table.add_row(kind, fault.summary, params or "-")
+        table.add_row(kind, fault.summary, params or "-", example_args(fault.example) or "-")
     console.print(table)
     stack = _stack(name, root)
     if stack.is_up():

@@ -79,4 +79,6 @@ FAULT = Fault(
     revert=revert,
     cause_present=cause_present,
     symptom=Symptom("DB connection slots taken by sessions nobody uses; new connections refused when full"),
+    observed_as=("db.connections_terminated",),
+    example={"connections": 5},
 )

@@ -40,5 +40,7 @@ FAULT = Fault(
     revert=revert,
     cause_present=cause_present,
     symptom=Symptom("fewer connection slots: busy periods get 'too many clients'"),
+    observed_as=('db.restarted', 'db.connections_terminated',),
+    example={'value': 20},
     snapshot=snapshot,
 )

@@ -18,7 +18,7 @@ def revert(ctx: FaultContext, p: NoParams, data: dict[str, Any]) -> None:
 
 
 def cause_present(ctx: FaultContext, p: NoParams, data: dict[str, Any]) -> bool:
-    return ctx.stack._require_up().services["db"].paused
+    return ctx.stack.state().services["db"].paused
 
 
 FAULT = Fault(
@@ -29,4 +29,5 @@ FAULT = Fault(
     revert=revert,
     cause_present=cause_present,
     symptom=Symptom("requests hang until their deadline, then fail with db_timeout", availability_below=0.2),
+    example={},
 )

@@ -21,5 +21,7 @@ FAULT = Fault(
     revert=nothing_to_undo,
     cause_present=never_present,
     symptom=Symptom("a short burst of db_unavailable errors while the server restarts"),
+    observed_as=('db.restarted', 'db.connections_terminated',),
+    example={},
     instant=True,
 )

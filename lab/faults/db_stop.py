@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from lab.faults.base import Fault, FaultContext, Params, Symptom
-from lab.stack import procs
 
 
 class NoParams(Params):
@@ -24,7 +23,7 @@ def revert(ctx: FaultContext, p: NoParams, data: dict[str, Any]) -> None:
 
 
 def cause_present(ctx: FaultContext, p: NoParams, data: dict[str, Any]) -> bool:
-    return not procs.alive(ctx.stack._require_up().services["db"].pid)
+    return ctx.stack.state().services["db"].pid is None
 
 
 FAULT = Fault(
@@ -35,4 +34,6 @@ FAULT = Fault(
     revert=revert,
     cause_present=cause_present,
     symptom=Symptom("every request that needs the DB fails with db_unavailable", availability_below=0.2),
+    observed_as=('db.restarted', 'db.connections_terminated',),
+    example={},
 )

@@ -122,4 +122,6 @@ FAULT = Fault(
     cause_present=cause_present,
     symptom=Symptom("every request that touches the table waits in the lock queue until it times out",
                     availability_below=0.9),
+    observed_as=("db.connections_terminated",),
+    example={"table": "best_scores"},
 )

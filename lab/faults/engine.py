@@ -13,12 +13,12 @@ from lab.errors import UsageError
 from lab.faults import FAULTS
 from lab.faults.base import FaultContext, FaultError
 from lab.faults.journal import ActiveFault, FaultJournal
-from lab.stack.local import LocalStack
+from lab.stack.base import Stack
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
-def journal_for(stack: LocalStack) -> FaultJournal:
+def journal_for(stack: Stack) -> FaultJournal:
     return FaultJournal(stack.run_dir / "faults.jsonl")
 
 
@@ -33,7 +33,7 @@ def check(kind: str, params: Mapping[str, Any], where: str = "") -> Any:
         raise UsageError(f"{where}{kind}: {first_error(exc, fault.params, prefix=('params',))}") from None
 
 
-def new_id(stack: LocalStack, kind: str) -> str:
+def new_id(stack: Stack, kind: str) -> str:
     used = journal_for(stack).used_ids()
     n = 1
     while f"{kind}-{n}" in used:
@@ -41,7 +41,7 @@ def new_id(stack: LocalStack, kind: str) -> str:
     return f"{kind}-{n}"
 
 
-def inject(stack: LocalStack, kind: str, params: Mapping[str, Any], fault_id: str | None = None,
+def inject(stack: Stack, kind: str, params: Mapping[str, Any], fault_id: str | None = None,
            run_id: str | None = None) -> str:
     """Journal, then inject one fault; return its id. A failed injection is reverted and journaled."""
     p = check(kind, params)
@@ -70,7 +70,7 @@ def inject(stack: LocalStack, kind: str, params: Mapping[str, Any], fault_id: st
     return fault_id
 
 
-def revert(stack: LocalStack, active: ActiveFault) -> None:
+def revert(stack: Stack, active: ActiveFault) -> None:
     """Undo one active fault (idempotent) and journal it."""
     fault = FAULTS[active.kind]
     p = fault.params.model_validate(active.params)
@@ -80,7 +80,7 @@ def revert(stack: LocalStack, active: ActiveFault) -> None:
     journal.append("reverted", active.fault_id, active.kind, active.params, run_id=active.run_id)
 
 
-def revert_id(stack: LocalStack, fault_id: str) -> ActiveFault:
+def revert_id(stack: Stack, fault_id: str) -> ActiveFault:
     active = journal_for(stack).active()
     if fault_id not in active:
         hint = did_you_mean(fault_id, active) if active else "; no fault is active"
@@ -89,7 +89,7 @@ def revert_id(stack: LocalStack, fault_id: str) -> ActiveFault:
     return active[fault_id]
 
 
-def revert_all(stack: LocalStack, run_id: str | None = None) -> list[ActiveFault]:
+def revert_all(stack: Stack, run_id: str | None = None) -> list[ActiveFault]:
     """Revert every active fault (of one run, if given), newest first; keep going past failures."""
     done: list[ActiveFault] = []
     errors: list[str] = []
@@ -106,7 +106,7 @@ def revert_all(stack: LocalStack, run_id: str | None = None) -> list[ActiveFault
     return done
 
 
-def cause_present(stack: LocalStack, active: ActiveFault) -> bool:
+def cause_present(stack: Stack, active: ActiveFault) -> bool:
     fault = FAULTS[active.kind]
     p = fault.params.model_validate(active.params)
     return fault.cause_present(FaultContext(stack, active.fault_id), p, active.data)

@@ -47,7 +47,7 @@ def state(ctx: FaultContext) -> dict[str, Any]:
 
 
 def inject(ctx: FaultContext, p: ChurnParams) -> dict[str, Any]:
-    master = ctx.stack._require_up().services["web"].pid
+    master = ctx.stack.state().services["web"].pid
     if not master:
         raise FaultError("health_check_churn: Arcade's web service is not running")
     argv = [sys.executable, "-m", "lab.faults.churn_worker", "--url", ctx.stack.urls()["arcade"] + "readyz",
@@ -83,4 +83,5 @@ FAULT = Fault(
     revert=revert,
     cause_present=cause_present,
     symptom=Symptom("nothing while the site is healthy; under load, replaced workers drop requests and add DB load"),
+    example={"check_every_ms": 200, "check_timeout_ms": 500, "unhealthy_after": 1},
 )

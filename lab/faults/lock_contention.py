@@ -28,4 +28,6 @@ FAULT = Fault(
     cause_present=connection_hog.cause_present,
     symptom=Symptom("requests that touch the table wait on the lock until they time out",
                     availability_below=0.9, route="/leaderboard"),
+    observed_as=("db.connections_terminated",),
+    example={"table": "best_scores"},
 )

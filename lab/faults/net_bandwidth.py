@@ -27,4 +27,5 @@ FAULT = Fault(
     revert=toxics.remove,
     cause_present=toxics.present,
     symptom=Symptom("pages with large results (the lobby) slow down first", latency_p95_above_ms=150),
+    example={'rate_kb_s': 1},
 )

@@ -6,7 +6,7 @@ from typing import Any
 
 from lab.faults.base import Fault, FaultContext, Symptom
 from lab.faults.db_stop import NoParams
-from lab.stack.local import PROXY_NAME
+from lab.stack.base import PROXY_NAME
 
 
 def inject(ctx: FaultContext, p: NoParams) -> dict[str, Any]:
@@ -30,4 +30,5 @@ FAULT = Fault(
     revert=revert,
     cause_present=cause_present,
     symptom=Symptom("every request that needs the DB fails with db_unavailable", availability_below=0.2),
+    example={},
 )

@@ -28,4 +28,5 @@ FAULT = Fault(
     revert=toxics.remove,
     cause_present=toxics.present,
     symptom=Symptom("every page that queries the DB gets slower", latency_p95_above_ms=150),
+    example={'latency_ms': 300},
 )

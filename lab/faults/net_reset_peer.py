@@ -27,4 +27,5 @@ FAULT = Fault(
     revert=toxics.remove,
     cause_present=toxics.present,
     symptom=Symptom("requests fail with db_unavailable (connection reset)", availability_below=0.5),
+    example={'timeout_ms': 0},
 )

@@ -27,4 +27,5 @@ FAULT = Fault(
     revert=toxics.remove,
     cause_present=toxics.present,
     symptom=Symptom("DB calls hang until Arcade's deadline: db_timeout", availability_below=0.2),
+    example={'timeout_ms': 0},
 )

@@ -50,5 +50,7 @@ FAULT = Fault(
     cause_present=cause_present,
     symptom=Symptom("the leaderboard gets slower; under load its connections are held longer",
                     route="/leaderboard"),
+    observed_as=('db.connections_terminated',),
+    example={},
     snapshot=snapshot,
 )

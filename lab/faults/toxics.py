@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from lab.faults.base import FaultContext
-from lab.stack.local import PROXY_NAME
+from lab.stack.base import PROXY_NAME
 
 
 def add(ctx: FaultContext, toxic_type: str, stream: str, attributes: dict[str, Any]) -> dict[str, Any]:

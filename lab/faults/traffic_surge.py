@@ -54,5 +54,7 @@ FAULT = Fault(
     revert=revert,
     cause_present=cause_present,
     symptom=Symptom("more requests than the site was provisioned for"),
+    observed_as=('db.connections_terminated',),
+    example={'factor': 4, 'shape': 'constant'},
     snapshot=snapshot,
 )

@@ -34,5 +34,7 @@ FAULT = Fault(
     revert=nothing_to_undo,
     cause_present=never_present,
     symptom=Symptom("in-flight requests on the killed workers fail"),
+    observed_as=('web.scaled',),
+    example={'count': 1},
     instant=True,
 )

@@ -8,14 +8,14 @@ sessions (pg_stat_database.sessions_killed), Arcade's master pid (a restart) and
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import astuple, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from lab.core.timeline import Event, Source
-from lab.stack import procs
-from lab.stack.local import LocalStack
+from lab.stack.base import ContainerStack, Stack
 
 Record = Callable[[str, dict[str, Any]], object]
 
@@ -28,12 +28,12 @@ class Snapshot:
     web_workers: int | None = None
 
 
-def snapshot(stack: LocalStack) -> Snapshot:
+def snapshot(stack: Stack) -> Snapshot:
     """What the observers compare, read now (fields left None when unreadable)."""
     snap = Snapshot()
-    state = stack._require_up()
+    state = stack.state()
     db = state.services["db"]
-    if procs.alive(db.pid) and not db.paused:
+    if db.pid is not None and not db.paused:
         try:
             (start, killed), = stack.sql(
                 "SELECT pg_postmaster_start_time()::text, coalesce(sum(sessions_killed), 0)::bigint FROM pg_stat_database",
@@ -42,7 +42,7 @@ def snapshot(stack: LocalStack) -> Snapshot:
         except Exception:  # the database is restarting or full: try again next tick
             pass
     web = state.services.get("web")
-    if web is not None and procs.alive(web.pid):
+    if web is not None and web.pid is not None:
         snap.web_pid = web.pid
         snap.web_workers = len(stack.web_workers())
     return snap
@@ -63,42 +63,80 @@ def changes(before: Snapshot, after: Snapshot) -> list[tuple[str, dict[str, Any]
     return out
 
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from lab.actions.base import Action
+    from lab.faults.base import Fault
+
+OBSERVED_KINDS = ("db.restarted", "db.connections_terminated", "web.restarted", "web.scaled")  # what observers record
+
 # What the lab itself does that an observer would also see: team actions run through the lab
 # (not commands typed in the recorded shell: those happened outside it) and the runner's faults.
-LAB_CAUSES: dict[str, tuple[set[str], set[str]]] = {
-    # observed kind: (team actions, fault kinds)
-    "db.restarted": ({"restart:db"}, {"db_restart", "db_stop", "db_max_connections"}),
-    "db.connections_terminated": ({"terminate-idle-connections", "kill-query", "restart:db"},
-                                  {"connection_hog", "lock_contention", "ddl_lock_queue", "slow_query", "db_restart",
-                                   "db_stop", "db_max_connections", "traffic_surge"}),
-    "web.restarted": ({"restart:web", "rollback-deploy", "enable-pooler"}, {"bad_deploy"}),
-    "web.scaled": ({"scale-web", "restart:web", "rollback-deploy", "enable-pooler"}, {"bad_deploy", "web_worker_kill"}),
-}
+Causes = dict[str, tuple[frozenset[str], frozenset[str]]]  # observed kind -> (team actions, fault kinds)
+_causes: Causes | None = None
+
+
+def causes_from(actions: Iterable[Action], faults: Iterable[Fault]) -> Causes:
+    """The cause map from what each action and fault declares (`observed_as`), pure. A team action
+    whose effect depends on an argument is named `name:arg=value` (restart:service=db)."""
+    from lab.actions.base import ByArg
+
+    by_action: dict[str, set[str]] = {}
+    for action in actions:
+        seen = action.observed_as
+        named = ([(f"{action.name}:{seen.arg}={value}", kinds) for value, kinds in seen.kinds.items()]
+                 if isinstance(seen, ByArg) else [(action.name, seen)])
+        for name, kinds in named:
+            for kind in kinds:
+                by_action.setdefault(kind, set()).add(name)
+    by_fault: dict[str, set[str]] = {}
+    for fault in faults:
+        for kind in fault.observed_as:
+            by_fault.setdefault(kind, set()).add(fault.name)
+    return {kind: (frozenset(by_action.get(kind, ())), frozenset(by_fault.get(kind, ())))
+            for kind in sorted(set(by_action) | set(by_fault))}
+
+
+def lab_causes() -> Causes:
+    """The cause map of the registries (lab.actions.ACTIONS, lab.faults.FAULTS), built once."""
+    global _causes
+    if _causes is None:
+        from lab.actions import ACTIONS
+        from lab.faults import FAULTS
+
+        _causes = causes_from(ACTIONS.values(), FAULTS.values())
+    return _causes
+
+
 EXPLAIN_WINDOW_S = 3.0  # a lab event this long before the change explains it (observers poll every 0.5 s)
 
 
-def _explains(kind: str, source: Source, data: dict[str, Any]) -> bool:
-    actions, faults = LAB_CAUSES.get(kind, (set(), set()))
+def _explains(kind: str, source: Source, data: dict[str, Any], causes: Causes) -> bool:
+    actions, faults = causes.get(kind, (frozenset(), frozenset()))
     if source is Source.TEAM and data.get("via") is None:
         name = str(data.get("action", ""))
-        service = (data.get("args") or {}).get("service")
-        return name in actions or bool(service and f"{name}:{service}" in actions)
+        args = data.get("args") or {}
+        return name in actions or any(f"{name}:{arg}={value}" in actions for arg, value in args.items())
     if source is Source.RUNNER:
         return data.get("kind") in faults
     return False
 
 
 def explained_by(kind: str, observed_wall: float, events: list[Event],
-                 in_flight: list[tuple[Source, dict[str, Any]]] = ()) -> str | None:  # type: ignore[assignment]
+                 in_flight: list[tuple[Source, dict[str, Any]]] = (),  # type: ignore[assignment]
+                 causes: Causes | None = None) -> str | None:
     """What of the lab's own doing explains an observed change (pure): an action or fault still
     running (`in_flight`: its event is written when it ends), or one that ended within
-    EXPLAIN_WINDOW_S. None: the change was made outside the lab."""
+    EXPLAIN_WINDOW_S. None: the change was made outside the lab. `causes`: the cause map
+    (default: lab_causes(), from the registries)."""
+    causes = lab_causes() if causes is None else causes
     for source, data in in_flight:
-        if _explains(kind, source, data):
+        if _explains(kind, source, data, causes):
             return f"in flight: {data.get('action') or data.get('kind')}"
     for event in reversed(events):
         if observed_wall - EXPLAIN_WINDOW_S <= event.wall and event.kind.startswith(("action.", "fault.")):
-            if _explains(kind, event.source, event.data):
+            if _explains(kind, event.source, event.data, causes):
                 return f"event {event.id}"
     return None
 
@@ -106,7 +144,7 @@ def explained_by(kind: str, observed_wall: float, events: list[Event],
 class Observers:
     """Polls a stack on a thread and records what changed; stopped on every path by `with`."""
 
-    def __init__(self, stack: LocalStack, record: Record, interval: float = 0.5):
+    def __init__(self, stack: Stack, record: Record, interval: float = 0.5):
         self.stack = stack
         self.record = record
         self.interval = interval
@@ -134,10 +172,12 @@ class Observers:
         self._thread.join(5)
 
 
-def observers_for(stack: LocalStack, record: Record, interval: float = 0.5):  # type: ignore[no-untyped-def]
-    """The observers that fit the stack: Docker events for a compose stack, polling otherwise."""
-    if getattr(stack, "mode", "local") == "compose":
-        from lab.timeline.docker_events import ComposeObservers
+def observers_for(stack: Stack, record: Record,
+                  interval: float = 0.5) -> contextlib.AbstractContextManager[object]:
+    """The observers that fit the stack: the engine's container events where its services are
+    containers, polling its processes otherwise."""
+    if stack.capabilities.containers:
+        from lab.timeline.docker_events import ContainerObservers
 
-        return ComposeObservers(stack, record, interval)
+        return ContainerObservers(cast(ContainerStack, stack), record, interval)
     return Observers(stack, record, interval)

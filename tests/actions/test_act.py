@@ -65,9 +65,9 @@ def test_scale_and_restart_change_the_processes(drill):
     assert event.kind == "action.scale-web" and event.data["result"]["direction"] == "up"
     assert len(stack.web_workers()) == 3
     act_once(drill, "act", "scale-web", "2")
-    old = stack._require_up().services["web"].pid
+    old = stack.state().services["web"].pid
     act_once(drill, "act", "restart", "web")
-    assert stack._require_up().services["web"].pid != old and not procs.alive(old)
+    assert stack.state().services["web"].pid != old and not procs.alive(old)
 
 
 def test_terminate_idle_and_kill_query_end_real_sessions(drill):
@@ -149,13 +149,13 @@ def test_set_db_setting_reloads_or_waits_for_a_restart(drill):
 
 def test_disable_feature_switches_a_route_off_without_a_restart(drill):
     stack = drill[0]
-    web_pid = stack._require_up().services["web"].pid
+    web_pid = stack.state().services["web"].pid
     result = act_once(drill, "act", "disable-feature", "leaderboard").data["result"]
     assert result["disabled"] == ["leaderboard"] and result["routes"] == ["games.leaderboard"]
     url = stack.urls()["arcade"] + "leaderboard?game=tetra"
     assert procs.wait_until(lambda: http_status(url) == 503, 3.0)
     assert procs.wait_until(lambda: http_status(stack.urls()["arcade"] + "store") == 200, 3.0)  # the rest stays up
-    assert stack._require_up().services["web"].pid == web_pid
+    assert stack.state().services["web"].pid == web_pid
     stack.set_disabled_features([])
     assert procs.wait_until(lambda: http_status(url) == 200, 3.0)
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
+from lab.actions import ACTIONS
 from lab.core.timeline import Event, Source
-from lab.timeline.observers import EXPLAIN_WINDOW_S, explained_by
+from lab.faults import FAULTS
+from lab.timeline.observers import EXPLAIN_WINDOW_S, OBSERVED_KINDS, explained_by
 
 
 def team(action, wall, **args):
@@ -28,3 +32,30 @@ def test_actions_and_faults_still_running_explain_their_effects():
     assert explained_by("db.restarted", 100.0, [], [(Source.RUNNER, {"kind": "net_latency"})]) is None
     fault = Event(3, 99.0, 0.0, Source.RUNNER, "fault.reverted", "lab", {"fault_id": "f1", "kind": "db_restart"})
     assert explained_by("db.restarted", 100.0, [fault]) == "event 3"
+
+
+def runner(kind, wall=99.0):
+    return Event(4, wall, 0.0, Source.RUNNER, "fault.injected", "lab", {"fault_id": "f1", "kind": kind})
+
+
+@pytest.mark.parametrize("kind", sorted(FAULTS))
+def test_a_fault_explains_exactly_what_it_declares_observers_see(kind):
+    for observed in OBSERVED_KINDS:
+        expected = "event 4" if observed in FAULTS[kind].observed_as else None
+        assert explained_by(observed, 100.0, [runner(kind)]) == expected, observed
+
+
+@pytest.mark.parametrize("name", sorted(ACTIONS))
+def test_an_action_explains_exactly_what_it_declares_observers_see(name):
+    action = ACTIONS[name]
+    args = dict(action.example)
+    for observed in OBSERVED_KINDS:
+        expected = "event 1" if observed in action.observed(args) else None
+        assert explained_by(observed, 100.0, [team(name, 99.0, **args)]) == expected, observed
+
+
+def test_the_cause_map_can_be_given():
+    causes = {"db.restarted": (frozenset({"restart:service=web"}), frozenset({"net_latency"}))}
+    assert explained_by("db.restarted", 100.0, [team("restart", 99.0, service="web")], causes=causes) == "event 1"
+    assert explained_by("db.restarted", 100.0, [team("restart", 99.0, service="db")], causes=causes) is None
+    assert explained_by("db.restarted", 100.0, [], [(Source.RUNNER, {"kind": "net_latency"})], causes=causes)
