@@ -1,8 +1,8 @@
 """The lab's catalog: scenarios, runbooks and original paths, found and validated from one project root.
 
-    <root>/scenarios/<id>.yaml ──load──▶ Scenario ──runbook──▶ <root>/runbooks/<runbook>.md ──▶ Runbook
-                       │                           ──original─▶ <root>/scenarios/originals/<name>.yaml ──▶ OriginalPath
-                       └── validated against the registries (faults, actions, alerts) and the files above
+    <root>/scenarios/<id>.yaml ──load──▶ Scenario (checked against the fault, action and alert registries)
+                                           ├── runbook ─────────▶ <root>/runbooks/<runbook>.md ──▶ Runbook
+                                           └── based_on.original ▶ <root>/scenarios/originals/<name>.yaml ──▶ OriginalPath
 
 A scenario file elsewhere (a test fixture, a copy in a run directory) finds its runbook in a
 `runbooks/` directory beside its own `scenarios/` directory, and its original path in an
