@@ -1,6 +1,12 @@
 """The fault library: one file per kind, registered here by name (an explicit dict to grep).
 
-Each fault is journaled before it is injected (lab.faults.journal) and always revertible.
+    base.py     what a fault is (Fault, its facts, FaultContext)   <kind>.py  one file per kind
+    engine.py   inject / revert / recover, journaled first         journal.py the fault journal
+    helper.py   scaffolding of the helper processes a fault runs   toxics.py  the network faults' toxic
+                (holder.py, ddl_worker.py, churn_worker.py)        cli.py     gameday inject | revert | faults
+
+Each fault is journaled before it is injected (lab.faults.journal) and always revertible. A new
+kind is its file (a `Fault` with its facts) plus one line below.
 """
 
 from __future__ import annotations

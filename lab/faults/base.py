@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psutil
 from pydantic import BaseModel, ConfigDict
 
 from lab.errors import LabError
@@ -74,17 +73,6 @@ class FaultContext:
     def loadgen(self) -> LoadControl:
         """The load generator's control interface."""
         return LoadControl(self.stack.address("loadgen"), timeout=5.0)
-
-
-def helper_pid(data: dict[str, Any], marker: str) -> int | None:
-    """The pid of a fault's helper process: from its journal record, or (a crash between spawning
-    it and journaling) found by the `marker` argument on its command line."""
-    if data.get("pid"):
-        return int(data["pid"])
-    for proc in psutil.process_iter(["cmdline"]):
-        if marker in (proc.info["cmdline"] or []):
-            return int(proc.pid)
-    return None
 
 
 def nothing_to_undo(_ctx: FaultContext, _params: Any, _data: dict[str, Any]) -> None:

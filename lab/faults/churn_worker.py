@@ -1,6 +1,6 @@
 """A detached process that plays a load balancer's health checks and task replacement.
 
-    python -m lab.faults.churn_worker --url URL/readyz --master PID --dsn DSN --state FILE
+    python -m lab.faults.churn_worker --state FILE --url URL/readyz --master PID --dsn DSN
         [--every-ms 500] [--timeout-ms 1000] [--unhealthy-after 2] [--startup-queries 4]
 
 Every --every-ms it asks --url (a check that needs the database) with a --timeout-ms deadline.
@@ -13,9 +13,6 @@ replacements add. The state file counts checks, failures and replacements.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import signal
 import sys
 import time
@@ -24,6 +21,8 @@ import urllib.request
 
 import psutil
 import psycopg2
+
+from lab.faults import helper
 
 STARTUP_SQL = "SELECT game_id, count(*), avg(score) FROM scores GROUP BY game_id"
 
@@ -71,47 +70,34 @@ def startup_work(dsn: str, queries: int, timeout_s: float) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = helper.parser(__doc__)
     parser.add_argument("--url", required=True)
     parser.add_argument("--master", type=int, required=True)
     parser.add_argument("--dsn", required=True)
-    parser.add_argument("--state", required=True)
     parser.add_argument("--every-ms", type=int, default=500)
     parser.add_argument("--timeout-ms", type=int, default=1000)
     parser.add_argument("--unhealthy-after", type=int, default=2)
     parser.add_argument("--startup-queries", type=int, default=4)
     args = parser.parse_args(argv)
 
-    stopping = False
-
-    def stop(_sig: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    state = {"checks": 0, "failures": 0, "replaced": 0, "last_replaced": None, "worker_pid": os.getpid()}
+    stop, state = helper.begin(args, checks=0, failures=0, replaced=0, last_replaced=None)
     in_a_row = 0
-    while not stopping:
+    while not stop.is_set():
         started = time.monotonic()
         ok = healthy(args.url, args.timeout_ms / 1000)
-        state["checks"] += 1
+        changes: dict[str, object] = {"checks": state.data["checks"] + 1}
         if ok:
             in_a_row = 0
         else:
-            state["failures"] += 1
+            changes["failures"] = state.data["failures"] + 1
             in_a_row += 1
         if in_a_row >= args.unhealthy_after:
             in_a_row = 0
             if replace_task(args.master) is not None:
-                state["replaced"] += 1
-                state["last_replaced"] = time.time()
+                changes.update(replaced=state.data["replaced"] + 1, last_replaced=time.time())
                 startup_work(args.dsn, args.startup_queries, args.timeout_ms / 1000 * 5)
-        tmp = args.state + ".tmp"
-        with open(tmp, "w") as fh:
-            json.dump(state, fh)
-        os.replace(tmp, args.state)
-        time.sleep(max(0.0, args.every_ms / 1000 - (time.monotonic() - started)))
+        state.set(**changes)
+        stop.wait(max(0.0, args.every_ms / 1000 - (time.monotonic() - started)))
     return 0
 
 

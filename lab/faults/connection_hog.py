@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import signal
-import sys
 import time
 from typing import Any, Literal
 
 from pydantic import Field
 
-from lab.faults.base import Fault, FaultContext, helper_pid, Params, Symptom
-from lab.stack import procs
+from lab.faults.base import Fault, FaultContext, Params, Symptom
+from lab.faults.helper import Helper
 
 
 class HogParams(Params):
@@ -19,42 +18,34 @@ class HogParams(Params):
     ramp_s: float = Field(0.0, ge=0, le=3600, description="open them gradually, as a leak grows")
 
 
-def _pids_file(ctx: FaultContext) -> str:
-    return str(ctx.state_dir / f"{ctx.fault_id}.pids")
+def holder(ctx: FaultContext) -> Helper:
+    """The lab.faults.holder process of this fault (its state: the backend pids it holds)."""
+    return Helper(ctx, "hog")
 
 
-def spawn_holder(ctx: FaultContext, application_name: str, *args: str) -> int:
-    """Start lab.faults.holder as Arcade's role, straight to PostgreSQL (the leak is not a network fault)."""
+def start_holder(ctx: FaultContext, application_name: str, *args: str, ready: int = 0) -> dict[str, Any]:
+    """Start lab.faults.holder as Arcade's role, straight to PostgreSQL (the leak is not a network
+    fault); wait until it holds `ready` sessions (0: do not wait)."""
     dsn = ctx.stack.app_dsn(via_proxy=False, application_name=application_name)
-    argv = [sys.executable, "-m", "lab.faults.holder", "--dsn", dsn, "--pids", _pids_file(ctx), *args]
-    return procs.spawn(argv, ctx.stack.run_dir / "logs" / f"fault-{ctx.fault_id}.log", cwd=ctx.stack.run_dir)
+    return holder(ctx).start("lab.faults.holder", "--dsn", dsn, *args,
+                             ready=lambda state: len(state.get("backends", [])) >= ready)
+
+
+def held(ctx: FaultContext) -> list[int]:
+    """The backend pids the holder holds now."""
+    return [int(pid) for pid in holder(ctx).state().get("backends", [])]
 
 
 def inject(ctx: FaultContext, p: HogParams) -> dict[str, Any]:
-    pid = spawn_holder(ctx, "arcade", "--connections", str(p.connections), "--state", p.state,
-                       "--ramp-s", str(p.ramp_s))
-    if p.ramp_s == 0:  # all at once: wait until they are held (or the server is full)
-        procs.wait_until(lambda: len(_held(ctx)) >= p.connections or not procs.alive(pid), 10.0, 0.05)
-    return {"pid": pid}
+    # all at once: wait until they are held (or the server is full); a ramp: do not wait
+    return start_holder(ctx, "arcade", "--connections", str(p.connections), "--session-state", p.state,
+                        "--ramp-s", str(p.ramp_s), ready=p.connections if p.ramp_s == 0 else 0)
 
 
-def _held(ctx: FaultContext) -> list[int]:
-    try:
-        with open(_pids_file(ctx)) as fh:
-            return [int(x) for x in fh.read().split()]
-    except (OSError, ValueError):
-        return []
-
-
-def _holder_pid(ctx: FaultContext, data: dict[str, Any]) -> int | None:
-    return helper_pid(data, _pids_file(ctx))
-
-
-def revert(ctx: FaultContext, p: HogParams, data: dict[str, Any]) -> None:
-    pid = _holder_pid(ctx, data)
-    if pid:  # it keeps nothing worth a clean exit: SIGKILL, and the server sees its sockets close
-        procs.stop_tree(pid, signal.SIGKILL, grace=3)
-    backends = _held(ctx)
+def revert(ctx: FaultContext, p: Any, data: dict[str, Any]) -> None:
+    # it keeps nothing worth a clean exit: SIGKILL, and the server sees its sockets close
+    holder(ctx).stop(data, signal.SIGKILL)
+    backends = held(ctx)
     if backends and ctx.stack.is_up():
         ctx.stack.sql("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", (backends,))
     deadline = time.monotonic() + 3
@@ -62,11 +53,10 @@ def revert(ctx: FaultContext, p: HogParams, data: dict[str, Any]) -> None:
         time.sleep(0.05)
 
 
-def cause_present(ctx: FaultContext, p: HogParams, data: dict[str, Any]) -> bool:
-    backends = _held(ctx)
+def cause_present(ctx: FaultContext, p: Any, data: dict[str, Any]) -> bool:
+    backends = held(ctx)
     if not backends:
-        pid = _holder_pid(ctx, data)
-        return pid is not None and procs.alive(pid)
+        return holder(ctx).alive(data)
     (alive,), = ctx.stack.sql("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s::int[])", (backends,))
     return bool(alive)
 

@@ -11,14 +11,13 @@ and undoes whatever the DDL or the injection changed in the schema.
 
 from __future__ import annotations
 
-import json
 import signal
-import sys
 from typing import Any, Literal
 
 from pydantic import Field
 
-from lab.faults.base import Fault, FaultContext, helper_pid, Params, Symptom
+from lab.faults.base import Fault, FaultContext, Params, Symptom
+from lab.faults.helper import Helper
 from lab.stack import procs
 
 TABLES = Literal["players", "scores", "best_scores", "matches", "purchases", "items", "games"]
@@ -40,17 +39,9 @@ def _name(ctx: FaultContext) -> str:
     return "gameday_" + "".join(c if c.isalnum() else "_" for c in ctx.fault_id)
 
 
-def _state_file(ctx: FaultContext) -> str:
-    return str(ctx.state_dir / f"{ctx.fault_id}.ddl.json")
-
-
-def _state(ctx: FaultContext) -> dict[str, Any]:
-    try:
-        with open(_state_file(ctx)) as fh:
-            data = json.load(fh)
-            return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
+def worker(ctx: FaultContext) -> Helper:
+    """The lab.faults.ddl_worker process of this fault (its state: both sessions, the DDL's outcome)."""
+    return Helper(ctx, "ddl")
 
 
 def ddl_sql(ctx: FaultContext, p: DdlQueueParams) -> str:
@@ -69,29 +60,20 @@ def inject(ctx: FaultContext, p: DdlQueueParams) -> dict[str, Any]:
                       "$$BEGIN RETURN NEW; END$$")
         ctx.stack.sql(f"DROP TRIGGER IF EXISTS {name} ON {p.table}")
         ctx.stack.sql(f"CREATE TRIGGER {name} BEFORE UPDATE ON {p.table} FOR EACH ROW EXECUTE FUNCTION {name}()")
-    argv = [sys.executable, "-m", "lab.faults.ddl_worker",
-            "--dsn", ctx.stack.app_dsn(via_proxy=False, application_name="arcade-migrate"),
-            "--blocker-dsn", ctx.stack.app_dsn(via_proxy=False, application_name=(
-                "vacuum-freeze" if p.blocker == "maintenance" else "arcade-report")),
-            "--table", p.table, "--ddl", ddl_sql(ctx, p), "--blocker", p.blocker,
-            "--delay-s", str(p.delay_s), "--state", _state_file(ctx)]
-    pid = procs.spawn(argv, ctx.stack.run_dir / "logs" / f"fault-{ctx.fault_id}.log", cwd=ctx.stack.run_dir)
-    procs.wait_until(lambda: _state(ctx).get("ddl") in ("waiting", "done", "failed") or not procs.alive(pid),
-                     10.0 + p.delay_s, 0.05)
-    return {"pid": pid}
-
-
-def _worker_pid(ctx: FaultContext, data: dict[str, Any]) -> int | None:
-    return helper_pid(data, _state_file(ctx))
+    return worker(ctx).start(
+        "lab.faults.ddl_worker",
+        "--dsn", ctx.stack.app_dsn(via_proxy=False, application_name="arcade-migrate"),
+        "--blocker-dsn", ctx.stack.app_dsn(via_proxy=False, application_name=(
+            "vacuum-freeze" if p.blocker == "maintenance" else "arcade-report")),
+        "--table", p.table, "--ddl", ddl_sql(ctx, p), "--blocker", p.blocker, "--delay-s", str(p.delay_s),
+        ready=lambda state: state.get("ddl") in ("waiting", "done", "failed"), timeout=10.0 + p.delay_s)
 
 
 def revert(ctx: FaultContext, p: DdlQueueParams, data: dict[str, Any]) -> None:
-    pid = _worker_pid(ctx, data)
-    if pid:
-        procs.stop_tree(pid, signal.SIGKILL, grace=3)
+    worker(ctx).stop(data, signal.SIGKILL)
     if not ctx.stack.is_up():
         return
-    state = _state(ctx)
+    state = worker(ctx).state()
     backends = [int(b) for b in (state.get("ddl_pid"), state.get("blocker_pid")) if b]
     if backends:
         ctx.stack.sql("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", (backends,))
@@ -106,7 +88,7 @@ def revert(ctx: FaultContext, p: DdlQueueParams, data: dict[str, Any]) -> None:
 
 def cause_present(ctx: FaultContext, p: DdlQueueParams, data: dict[str, Any]) -> bool:
     """The DDL still waits in the lock queue."""
-    ddl_pid = _state(ctx).get("ddl_pid")
+    ddl_pid = worker(ctx).state().get("ddl_pid")
     if not ddl_pid:
         return False
     rows = ctx.stack.sql("SELECT 1 FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'", (int(ddl_pid),))

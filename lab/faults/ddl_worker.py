@@ -1,6 +1,6 @@
 """A detached process that puts a DDL statement in a table's lock queue behind a long lock holder.
 
-    python -m lab.faults.ddl_worker --dsn DSN --table T --ddl SQL --state FILE
+    python -m lab.faults.ddl_worker --state FILE --dsn DSN --table T --ddl SQL
         [--blocker long_transaction|maintenance] [--blocker-dsn DSN] [--delay-s S]
 
     blocker  ── holds a lock the DDL conflicts with (ACCESS SHARE of an open report transaction,
@@ -16,10 +16,6 @@ the two sessions are: backend pids and the DDL's outcome (waiting, done, failed)
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import signal
 import sys
 import threading
 import time
@@ -27,24 +23,9 @@ import time
 import psycopg2
 import psycopg2.extensions
 
+from lab.faults import helper
+
 MAINTENANCE_SQL = "/* autovacuum: VACUUM public.{table} (to prevent wraparound) */ SELECT pg_sleep(86400)"
-
-
-class State:
-    """What the worker reports, written atomically on every change."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self.data: dict[str, object] = {"ddl": "starting", "ddl_pid": None, "blocker_pid": None, "worker_pid": os.getpid()}
-        self.lock = threading.Lock()
-
-    def set(self, **changes: object) -> None:
-        with self.lock:
-            self.data.update(changes)
-            tmp = self.path + ".tmp"
-            with open(tmp, "w") as fh:
-                json.dump(self.data, fh)
-            os.replace(tmp, self.path)
 
 
 def _connect(dsn: str) -> psycopg2.extensions.connection:
@@ -53,7 +34,8 @@ def _connect(dsn: str) -> psycopg2.extensions.connection:
     return conn
 
 
-def hold(dsn: str, table: str, kind: str, state: State, stop: threading.Event, ready: threading.Event) -> None:
+def hold(dsn: str, table: str, kind: str, state: helper.StateFile, stop: helper.StopFlag,
+         ready: threading.Event) -> None:
     """Hold the blocking lock; a maintenance holder comes back after it is cut off."""
     while not stop.is_set():
         try:
@@ -87,20 +69,16 @@ def hold(dsn: str, table: str, kind: str, state: State, stop: threading.Event, r
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = helper.parser(__doc__)
     parser.add_argument("--dsn", required=True, help="the migration's connection")
     parser.add_argument("--blocker-dsn", help="the holder's connection (default: --dsn)")
     parser.add_argument("--table", required=True)
     parser.add_argument("--ddl", required=True)
     parser.add_argument("--blocker", choices=["long_transaction", "maintenance"], default="long_transaction")
     parser.add_argument("--delay-s", type=float, default=0.5)
-    parser.add_argument("--state", required=True)
     args = parser.parse_args(argv)
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    state = State(args.state)
+    stop, state = helper.begin(args, ddl="starting", ddl_pid=None, blocker_pid=None)
     ready = threading.Event()
     holder = threading.Thread(target=hold, args=(args.blocker_dsn or args.dsn, args.table, args.blocker, state, stop, ready),
                               daemon=True)

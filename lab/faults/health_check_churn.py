@@ -12,16 +12,13 @@ gunicorn has already replaced every worker it killed.
 
 from __future__ import annotations
 
-import json
-import signal
-import sys
 import time
 from typing import Any
 
 from pydantic import Field
 
-from lab.faults.base import Fault, FaultContext, FaultError, helper_pid, Params, Symptom
-from lab.stack import procs
+from lab.faults.base import Fault, FaultContext, FaultError, Params, Symptom
+from lab.faults.helper import Helper
 
 RECENT_S = 10.0  # a replacement within this long counts as churn still going on
 
@@ -33,46 +30,31 @@ class ChurnParams(Params):
     startup_queries: int = Field(4, ge=0, le=100, description="database reads a new task makes as it starts")
 
 
-def _state_file(ctx: FaultContext) -> str:
-    return str(ctx.state_dir / f"{ctx.fault_id}.churn.json")
-
-
-def state(ctx: FaultContext) -> dict[str, Any]:
-    try:
-        with open(_state_file(ctx)) as fh:
-            data = json.load(fh)
-            return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
+def balancer(ctx: FaultContext) -> Helper:
+    """The lab.faults.churn_worker process of this fault (its state: checks, failures, replacements)."""
+    return Helper(ctx, "churn")
 
 
 def inject(ctx: FaultContext, p: ChurnParams) -> dict[str, Any]:
     master = ctx.stack.state().services["web"].pid
     if not master:
         raise FaultError("health_check_churn: Arcade's web service is not running")
-    argv = [sys.executable, "-m", "lab.faults.churn_worker", "--url", ctx.stack.urls()["arcade"] + "readyz",
-            "--master", str(master), "--dsn", ctx.stack.app_dsn(application_name="arcade-startup"),
-            "--state", _state_file(ctx), "--every-ms", str(p.check_every_ms), "--timeout-ms", str(p.check_timeout_ms),
-            "--unhealthy-after", str(p.unhealthy_after), "--startup-queries", str(p.startup_queries)]
-    pid = procs.spawn(argv, ctx.stack.run_dir / "logs" / f"fault-{ctx.fault_id}.log", cwd=ctx.stack.run_dir)
-    procs.wait_until(lambda: bool(state(ctx)) or not procs.alive(pid), 10.0, 0.05)
-    return {"pid": pid}
-
-
-def _pid(ctx: FaultContext, data: dict[str, Any]) -> int | None:
-    return helper_pid(data, _state_file(ctx))
+    return balancer(ctx).start(
+        "lab.faults.churn_worker", "--url", ctx.stack.urls()["arcade"] + "readyz", "--master", str(master),
+        "--dsn", ctx.stack.app_dsn(application_name="arcade-startup"), "--every-ms", str(p.check_every_ms),
+        "--timeout-ms", str(p.check_timeout_ms), "--unhealthy-after", str(p.unhealthy_after),
+        "--startup-queries", str(p.startup_queries),
+        ready=lambda state: state.get("checks", 0) >= 1)  # its first check is done
 
 
 def revert(ctx: FaultContext, p: ChurnParams, data: dict[str, Any]) -> None:
-    pid = _pid(ctx, data)
-    if pid:
-        procs.stop_tree(pid, signal.SIGTERM, grace=3)
+    balancer(ctx).stop(data)
 
 
 def cause_present(ctx: FaultContext, p: ChurnParams, data: dict[str, Any]) -> bool:
     """Tasks are still being replaced (one within the last RECENT_S seconds)."""
-    last = state(ctx).get("last_replaced")
-    return bool(last) and time.time() - float(last) < RECENT_S and procs.alive(_pid(ctx, data))
+    last = balancer(ctx).state().get("last_replaced")
+    return bool(last) and time.time() - float(last) < RECENT_S and balancer(ctx).alive(data)
 
 
 FAULT = Fault(

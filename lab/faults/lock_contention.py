@@ -6,7 +6,6 @@ from typing import Any, Literal
 
 from lab.faults import connection_hog
 from lab.faults.base import Fault, FaultContext, Params, Symptom
-from lab.stack import procs
 
 
 class LockParams(Params):
@@ -14,9 +13,7 @@ class LockParams(Params):
 
 
 def inject(ctx: FaultContext, p: LockParams) -> dict[str, Any]:
-    pid = connection_hog.spawn_holder(ctx, "arcade-migrate", "--connections", "1", "--lock", p.table)
-    procs.wait_until(lambda: bool(connection_hog._held(ctx)) or not procs.alive(pid), 10.0, 0.05)
-    return {"pid": pid}
+    return connection_hog.start_holder(ctx, "arcade-migrate", "--connections", "1", "--lock", p.table, ready=1)
 
 
 FAULT = Fault(
