@@ -5,6 +5,9 @@
     run_root      a temporary run root (also exported as GAMEDAY_ROOT for CLI subprocesses)
     make_stack    starts LocalStacks with given settings; stops them all at teardown
     gameday       runs the real `gameday` CLI in a subprocess
+    docker_engine the Docker engine (a docker SDK client that answered)
+    compose_images every image the compose stack needs: the ones `gameday images build` chose, built
+                  here (offline, from the OS package mirror) when missing; reused when present
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ import pytest
 from lab.stack import pg_template as templates
 from lab.stack import postgres, procs
 from lab.stack.base import APP_DB, APP_ROLE, SUPERUSER
+from lab.stack import image_build, images
+from lab.stack.compose import remove_orphans
 from lab.stack.config import load_config
+from lab.stack.engine import engine
 from lab.stack.local import LocalStack
 from lab.stack.pgbin import find_pg_bin
 
@@ -133,3 +139,23 @@ def gameday(run_root: Path) -> Iterator[Callable[..., CliResult]]:
 
     yield run
     run("down", "--all", "--purge")
+
+
+@pytest.fixture(scope="session")
+def docker_engine():  # type: ignore[no-untyped-def]
+    """The Docker engine (a docker SDK client that answered)."""
+    client = engine()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def compose_images(docker_engine) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The images `gameday up --stack compose` will use, built here if any is missing."""
+    client = docker_engine
+    remove_orphans(client)
+    chosen = images.chosen()
+    needed = ("LAB_DB_IMAGE", "LAB_TOXIPROXY_IMAGE", "LAB_IMAGE", "LAB_PGBOUNCER_IMAGE")
+    if not all(images.present(client, chosen[var]) for var in needed):
+        chosen = image_build.build_offline(client).images
+    return chosen

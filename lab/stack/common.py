@@ -109,6 +109,13 @@ class StackBase(abc.ABC):
         kind = "" if self.kind == "local" else f" --stack {self.kind}"
         return f"`gameday up{kind} --name {self.name}` starts it"
 
+    def _recorded(self) -> StackState | None:
+        """The state file if there is a readable one (an unreadable one: as if none, for `is_up`)."""
+        try:
+            return StackState.load(self.state_path)
+        except UsageError:
+            return None
+
     def _read(self) -> StackState:
         """The state file as it is now (nothing asked of processes or the engine);
         StackNotFoundError when this stack is not up."""

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.errors import UsageError
+from lab.stack.files import write_atomic
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 DEFAULT_ROOT = Path(".gameday")
@@ -53,14 +54,14 @@ class StackState:
     def load(cls, path: Path) -> StackState | None:
         try:
             raw = json.loads(path.read_text())
+            raw["services"] = {k: ServiceState(**v) for k, v in raw["services"].items()}
+            return cls(**raw)
         except FileNotFoundError:
             return None
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"{path}: unreadable stack state ({exc}); `gameday down --force` clears it") from None
-        raw["services"] = {k: ServiceState(**v) for k, v in raw["services"].items()}
-        return cls(**raw)
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not a state file of this version"
+            raise UsageError(f"{path}: unreadable stack state ({why}); `gameday down --name {path.parent.name} "
+                             "--purge` clears it (stop any of its processes still running by hand)") from None
 
     def save(self, path: Path) -> None:
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2))  # keeps the services in start order
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(asdict(self), indent=2))  # keeps the services in start order

@@ -1,7 +1,6 @@
-"""Compose tests: real containers on a real Docker engine, from images built on this machine.
+"""Compose tests: real containers on a real Docker engine, from images built on this machine
+(`docker_engine` and `compose_images` are in tests/conftest.py: the stack conformance suite uses them too).
 
-    compose_images   every image the stack needs: the ones `gameday images build` chose, built
-                     here (offline, from the OS package mirror) when missing; reused when present
     compose_stack    starts ComposeStacks with given settings; down (volumes too) at teardown
 
 The tests that use the engine (`docker_engine`) are the only ones that may be skipped, and only
@@ -17,9 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.stack import image_build, images
-from lab.stack.compose import remove_orphans
-from lab.stack.engine import engine, engine_answers
+from lab.stack.engine import engine_answers
 
 DOCKER = engine_answers()
 NO_DOCKER = "no Docker engine answers (`docker info` fails): the compose tests are not run"
@@ -41,26 +38,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.timeout(900))  # the first one may build the images (minutes)
             if not DOCKER:
                 item.add_marker(pytest.mark.skip(reason=NO_DOCKER))
-
-
-@pytest.fixture(scope="session")
-def docker_engine():  # type: ignore[no-untyped-def]
-    """The Docker engine (a docker SDK client that answered)."""
-    client = engine()
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="session")
-def compose_images(docker_engine) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """The images `gameday up --stack compose` will use, built here if any is missing."""
-    client = docker_engine
-    remove_orphans(client)
-    chosen = images.chosen()
-    needed = ("LAB_DB_IMAGE", "LAB_TOXIPROXY_IMAGE", "LAB_IMAGE", "LAB_PGBOUNCER_IMAGE")
-    if not all(images.present(client, chosen[var]) for var in needed):
-        chosen = image_build.build_offline(client).images
-    return chosen
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import yaml
 
-from lab.stack import images
-from lab.stack.compose_env import PORT_KEYS, compose_env, toxiproxy_config
+from lab.stack import debian_mirror, images
+from lab.stack.compose.env import arcade_env, compose_env, db_setting_variable, proxy_links
 from lab.stack.config import load_config
+from lab.stack.ports import SLOTS
+from lab.stack.service_config import server_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -38,28 +40,44 @@ def test_every_variable_of_the_compose_file_is_set_by_the_lab():
     used = set(re.findall(r"\$\{(LAB_[A-Z_]+)", (ROOT / "docker-compose.yml").read_text()))
     env = _env("pooler.enabled=true")
     assert used <= set(env), f"not set by compose_env: {sorted(used - set(env))}"
-    assert {var for _key, var in PORT_KEYS.values()} <= set(env)
+    assert {slot.variable for slot in SLOTS} <= set(env)
+
+
+def test_the_db_is_told_every_setting_the_one_builder_gives_it():
+    text = (ROOT / "docker-compose.yml").read_text()
+    for setting in server_settings(load_config(None, []).db):
+        assert f"{setting}=${{{db_setting_variable(setting)}" in text, setting
 
 
 def test_the_stack_settings_reach_the_containers():
-    env = _env("web.access_mode=per-request", "db.max_connections=25", "web.flags=[broken_leaderboard]",
-               "web.threads=16", "loadgen.rate=8")
-    assert env["LAB_WEB_ACCESS_MODE"] == "per-request" and env["LAB_DB_MAX_CONNECTIONS"] == "25"
-    assert env["LAB_WEB_FLAGS"] == "broken_leaderboard" and env["LAB_WEB_THREADS"] == "16"
+    config = load_config(None, ["web.access_mode=per-request", "db.max_connections=25",
+                                "web.flags=[broken_leaderboard]", "web.threads=16", "loadgen.rate=8"])
+    env = _env("web.access_mode=per-request", "db.max_connections=25", "loadgen.rate=8")
+    assert env["LAB_DB_MAX_CONNECTIONS"] == "25" and env["LAB_DB_SHARED_BUFFERS"] == "32MB"
     assert env["LAB_LOADGEN_RATE"] == "8.0" and env["LAB_STACK"] == "team1"
-    assert (env["LAB_ARCADE_DB_HOST"], env["LAB_ARCADE_DB_PORT"]) == ("toxiproxy", "5432")
-    direct = _env("proxy.enabled=false")
-    assert (direct["LAB_ARCADE_DB_HOST"], direct["LAB_ARCADE_DB_PORT"]) == ("db", "5432")
-    pooled = _env("proxy.enabled=false", "pooler.enabled=true")
-    assert (pooled["LAB_ARCADE_DB_HOST"], pooled["LAB_ARCADE_DB_PORT"]) == ("pgbouncer", "6432")
+    assert env["LAB_ARCADE_ENV"] == "/run/team1/arcade.env"
+    arcade = arcade_env(config)
+    assert arcade["ARCADE_ACCESS_MODE"] == "per-request" and arcade["ARCADE_FLAGS"] == "broken_leaderboard"
+    assert "--threads 16" in arcade["GUNICORN_CMD_ARGS"]
+    assert "host=toxiproxy port=5432 " in arcade["ARCADE_DSN"] and "password" not in arcade["ARCADE_DSN"]
+    direct = arcade_env(load_config(None, ["proxy.enabled=false"]))
+    assert "host=db port=5432 " in direct["ARCADE_DSN"]
+    pooled = arcade_env(load_config(None, ["proxy.enabled=false", "pooler.enabled=true"]))
+    assert "host=pgbouncer port=6432 " in pooled["ARCADE_DSN"]
+
+
+def test_the_shipped_arcade_env_file_holds_every_setting_the_lab_writes():
+    shipped = dict(line.split("=", 1) for line in (ROOT / "docker/arcade.env").read_text().splitlines()
+                   if line and not line.startswith("#"))
+    assert set(shipped) == set(arcade_env(load_config(None, [])))
+    assert "password" not in shipped["ARCADE_DSN"]
 
 
 def test_toxiproxy_sits_in_front_of_the_db_or_pgbouncer_and_of_the_web_tier():
-    assert {p["name"]: p["upstream"] for p in toxiproxy_config(False)} == {"postgres": "db:5432",
-                                                                           "arcade": "web:8000"}
-    assert toxiproxy_config(True)[0]["upstream"] == "pgbouncer:6432"
+    assert {p["name"]: p["upstream"] for p in proxy_links(False)} == {"postgres": "db:5432", "arcade": "web:8000"}
+    assert proxy_links(True)[0]["upstream"] == "pgbouncer:6432"
     shipped = yaml.safe_load((ROOT / "docker/toxiproxy.json").read_text())
-    assert shipped == toxiproxy_config(False)
+    assert shipped == proxy_links(False)
 
 
 def test_services_have_healthchecks_labels_and_conditions():
@@ -88,7 +106,7 @@ def test_no_secret_is_baked_into_an_image_or_the_compose_file():
 
 
 def test_the_hosts_debian_sources_are_read_in_both_formats():
-    sources = images.parse_sources([
+    sources = debian_mirror.parse_sources([
         ("debian.sources", "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\n"
                            "Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n"
                            "Types: deb-src\nURIs: http://mirror.example/debian\nSuites: bookworm\nComponents: main\n\n"

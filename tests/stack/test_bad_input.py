@@ -86,3 +86,15 @@ def test_second_up_of_the_same_name(gameday, run_root):
 def test_commands_on_a_stack_that_is_not_up(gameday):
     line = _one_line_error(gameday("status", "--name", "ghost"))
     assert "stack 'ghost' is not up" in line and "gameday up --name ghost" in line
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe binary", b'{"name": "x"}', b"[]"])
+def test_an_unreadable_state_file_names_the_way_out_and_down_purge_takes_it(gameday, run_root, content):
+    stack_dir = run_root / "broken"
+    stack_dir.mkdir(parents=True)
+    (stack_dir / "state.json").write_bytes(content)
+    line = _one_line_error(gameday("status", "--name", "broken"))
+    assert "state.json: unreadable stack state" in line and "gameday down --name broken --purge" in line
+    purged = gameday("down", "--name", "broken", "--purge")
+    assert purged.returncode == 0, purged.stderr
+    assert not stack_dir.exists()

@@ -91,7 +91,7 @@ class ComposeStack(StackBase):
         compose_cli()
 
     def is_up(self) -> bool:
-        state = StackState.load(self.state_path)
+        state = self._recorded()
         if state is None or state.mode != self.kind:
             return False
         try:

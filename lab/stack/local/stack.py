@@ -58,7 +58,7 @@ class LocalStack(StackBase):
             pooler.find_pgbouncer()
 
     def is_up(self) -> bool:
-        state = StackState.load(self.state_path)
+        state = self._recorded()
         return state is not None and state.mode == self.kind and any(procs.alive(s.pid) for s in state.services.values())
 
     def up(self, progress: Progress = no_progress) -> StackStatus:
