@@ -22,7 +22,7 @@ from lab.faults import engine
 from lab.monitor.load import LoadControl
 from lab.stack import procs
 from lab.stack.compose.cli import compose_cli
-from lab.stack.compose import compose_file
+from lab.stack.compose.env import compose_file
 from lab.timeline.observers import observers_for
 
 SETTINGS = ("web.access_mode=per-request", "web.workers=2", "web.request_timeout_s=4")
