@@ -29,6 +29,7 @@ from lab.core.scenario import Scenario
 from lab.core.scoring import ScoreCard, Timeline, score
 from lab.errors import LabError, UsageError
 from lab.stack import procs
+from lab.stack.base import Stack
 from lab.stack.open import open_stack
 from lab.timeline import rundir
 from lab.timeline.recorder import drill_marker
@@ -100,7 +101,7 @@ class ConsoleState:
         self._start_lock = threading.Lock()
 
     @property
-    def stack(self) -> Any:
+    def stack(self) -> Stack:
         """The stack under the console's name, of whatever kind it was started as (local by default)."""
         return open_stack(self.stack_name, self.root)
 

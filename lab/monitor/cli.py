@@ -14,12 +14,12 @@ from rich.live import Live
 from lab.errors import StackError, UsageError
 from lab.monitor.events import JsonlLog, JsonlSink
 from lab.monitor.load import LoadControl
-from lab.monitor.monitor import Monitor, MonitorConfig, MonitorThread, pg_target_of, tick_record
+from lab.monitor.monitor import Monitor, MonitorConfig, MonitorThread, tick_record
 from lab.monitor.probe import ProbeConfig
 from lab.monitor.rules import RuleError, apply_overrides, default_rules, parse_assignment
 from lab.monitor.view import plain_line, render
 from lab.stack.cli import stack_options
-from lab.stack.local import LocalStack
+from lab.stack.base import Stack
 from lab.stack.open import open_stack
 from lab.stack.state import default_root
 from lab.timeline import rundir
@@ -29,8 +29,8 @@ from loadgen.shapes import SHAPES, ShapeError, parse_shape
 console = Console(highlight=False, soft_wrap=True)
 
 
-def _stack(name: str, root: Path | None) -> LocalStack:
-    return open_stack(name, root or default_root())  # type: ignore[no-any-return]
+def _stack(name: str, root: Path | None) -> Stack:
+    return open_stack(name, root or default_root())
 
 
 @click.group()
@@ -116,7 +116,7 @@ def monitor(name: str, root: Path | None, duration: float | None, plain: bool, p
     sink = JsonlSink(events or stack.run_dir / "monitor" / "alerts.jsonl")
     sli = JsonlLog(sink.path.with_name(rundir.SLI))
     config = MonitorConfig(probe=ProbeConfig(rate=probe_rate, timeout_s=probe_timeout), rules=rules)
-    mon = Monitor(arcade_url, pg_target_of(stack), config, sink, on_tick=lambda tick: sli.write(tick_record(tick)))
+    mon = Monitor(arcade_url, stack.admin_target(), config, sink, on_tick=lambda tick: sli.write(tick_record(tick)))
     until = time.monotonic() + duration if duration else None
     with MonitorThread(mon) as thread:
         if plain:

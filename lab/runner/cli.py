@@ -20,7 +20,7 @@ from lab.runner.drill import Drill, DrillOptions, DrillStatus, install_signal_ha
 from lab.stack import procs
 from lab.stack.cli import _stack, stack_options
 from lab.stack.config import load_config
-from lab.stack.local import LocalStack
+from lab.stack.base import Stack
 from lab.stack.open import KINDS, open_stack
 from lab.timeline import rundir
 
@@ -66,7 +66,7 @@ def _render(status: DrillStatus, title: str) -> Group:
 
 
 def _stack_for(scenario, name: str, root: Path | None,  # type: ignore[no-untyped-def]
-               kind: str | None = None) -> tuple[LocalStack, bool]:
+               kind: str | None = None) -> tuple[Stack, bool]:
     """The stack to drill on: started with the scenario's settings, or an existing one that has them."""
     wanted = load_config(None, scenario.stack.overrides())
     stack = open_stack(name, root, kind, wanted)

@@ -35,11 +35,11 @@ from lab.faults import engine
 from lab.faults.journal import FaultJournal
 from lab.monitor.events import AlertEvent, JsonlLog
 from lab.monitor.load import LoadControl
-from lab.monitor.monitor import Monitor, MonitorConfig, MonitorThread, Tick, pg_target_of, tick_record
+from lab.monitor.monitor import Monitor, MonitorConfig, MonitorThread, Tick, tick_record
 from lab.monitor.probe import ProbeConfig
 from lab.monitor.rules import default_rules
 from lab.runner.clock import Clock
-from lab.stack.local import LocalStack
+from lab.stack.base import Stack
 from lab.timeline import rundir
 from lab.timeline.observers import EXPLAIN_WINDOW_S, explained_by, observers_for
 from lab.timeline.store import TimelineStore
@@ -97,7 +97,7 @@ def _run_id(scenario: Scenario, team: str) -> str:
 class Drill:
     """Runs one scenario on one stack; `halt()` may be called from any thread or a signal handler."""
 
-    def __init__(self, scenario: Scenario, scenario_text: str, stack: LocalStack, options: DrillOptions,
+    def __init__(self, scenario: Scenario, scenario_text: str, stack: Stack, options: DrillOptions,
                  on_status: Callable[[DrillStatus], None] | None = None):
         self.scenario = scenario
         self.stack = stack
@@ -142,7 +142,7 @@ class Drill:
             self._set_baseline()
             config = MonitorConfig(probe=ProbeConfig(rate=2.0, timeout_s=2.0), rules=self._rules())
             sli = JsonlLog(self.run_dir / rundir.SLI)
-            watcher = Monitor(self.stack.urls()["arcade"], pg_target_of(self.stack), config, TimelineSink(self),
+            watcher = Monitor(self.stack.urls()["arcade"], self.stack.admin_target(), config, TimelineSink(self),
                               on_tick=lambda tick: sli.write({"offset_s": round(self.clock.now(), 3),
                                                               "started": self.started.is_set(), **tick_record(tick)}))
             with MonitorThread(watcher) as monitor:

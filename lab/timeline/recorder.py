@@ -16,7 +16,7 @@ from typing import Any
 from lab.core.timeline import Event, Source
 from lab.errors import UsageError
 from lab.stack import procs
-from lab.stack.local import LocalStack
+from lab.stack.base import Stack
 from lab.timeline import rundir
 from lab.timeline.store import TimelineStore
 
@@ -33,7 +33,7 @@ class ActiveDrill:
         return round((time.time() - self.started_wall) * self.speed, 3)
 
 
-def drill_marker(stack: LocalStack) -> dict[str, Any] | None:
+def drill_marker(stack: Stack) -> dict[str, Any] | None:
     """What `<stack run dir>/drill.json` says, if a live drill wrote it (a stale one is removed)."""
     marker = stack.run_dir / rundir.DRILL_MARKER
     try:
@@ -46,7 +46,7 @@ def drill_marker(stack: LocalStack) -> dict[str, Any] | None:
     return info  # type: ignore[no-any-return]
 
 
-def active_drill(stack: LocalStack) -> ActiveDrill:
+def active_drill(stack: Stack) -> ActiveDrill:
     """The drill running on `stack`, or UsageError saying how to start one."""
     info = drill_marker(stack)
     if not info:

@@ -24,11 +24,12 @@ from typing import Any
 
 from lab.core.scenario import Scenario
 from lab.core.scoring import ScoreCard, score
-from lab.errors import MissingDependencyError, UsageError
+from lab.errors import MissingDependencyError
 from lab.faults import FAULTS
 from lab.report.run import load_run
 from lab.runner.drill import Drill, DrillOptions, DrillRefused
 from lab.stack import open as stack_opener
+from lab.stack.base import Stack
 from lab.stack.config import StackConfig, load_config
 from lab.stack.open import KINDS
 from lab.timeline import rundir
@@ -40,31 +41,18 @@ from lab.verify.model import ORDER, Check, ScenarioReport, Status, error, skippe
 STACK_MODES = KINDS
 
 
-def open_stack(mode: str, name: str, root: Path, config: StackConfig) -> Any:
-    """The stack a scenario is verified on (`--stack local|compose`): a LocalStack or a ComposeStack."""
+def open_stack(mode: str, name: str, root: Path, config: StackConfig) -> Stack:
+    """The stack a scenario is verified on (`--stack local|compose`)."""
     return stack_opener.open_stack(name, root, mode, config)
 
 
 def check_stack_mode(mode: str) -> None:
     """Refuse, before anything starts, a kind of stack that cannot run here (MissingDependencyError:
-    no Docker engine, no Compose CLI, images not built)."""
-    if mode not in STACK_MODES:
-        raise UsageError(f"--stack {mode}: valid: {', '.join(STACK_MODES)}")
-    if mode == "compose":
-        from lab.stack import images
-        from lab.stack.engine import compose_cli, engine
-
-        client = engine()
-        try:
-            compose_cli()
-            wanted = images.chosen()
-            missing = [f"{var}={wanted[var]}" for var in ("LAB_DB_IMAGE", "LAB_TOXIPROXY_IMAGE", "LAB_IMAGE")
-                       if not images.present(client, wanted[var])]
-        finally:
-            client.close()
-        if missing:
-            raise MissingDependencyError(f"--stack compose: images not present here: {', '.join(missing)}; "
-                                         "`gameday images build` builds them (`--offline` where no registry answers)")
+    no Docker engine, no Compose CLI, images not built; the kind's own preflight says which)."""
+    try:
+        stack_opener.stack_class(mode)("preflight").preflight()
+    except MissingDependencyError as exc:
+        raise MissingDependencyError(f"--stack {mode}: {exc}") from None
 
 
 @dataclass(frozen=True)

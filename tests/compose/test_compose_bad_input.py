@@ -103,9 +103,3 @@ def test_the_compose_cli_is_not_needed_to_import_the_lab():
     code = ("import sys, lab.stack.open, lab.stack.cli, lab.runner.cli, lab.faults.engine; "
             "sys.exit(1 if 'docker' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
-
-
-def test_stats_are_for_compose_stacks(gameday, make_stack):
-    stack = make_stack()
-    result = gameday("status", "--name", stack.name, "--stats")
-    assert result.returncode == 2 and "only compose stacks have container stats" in result.stderr

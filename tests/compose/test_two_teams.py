@@ -29,7 +29,7 @@ def test_two_teams_side_by_side_without_interference(compose_stack):
     ports_blue = {s.address for s in blue.status().services}
     assert not ports_red & ports_blue
     for stack in (red, blue):
-        networks = {n for c in stack._raw_containers()
+        networks = {n for c in stack.containers()
                     for n in stack.client.api.inspect_container(c["Id"])["NetworkSettings"]["Networks"]}
         assert networks == {f"gameday-{stack.name}_default"}
 
@@ -42,7 +42,7 @@ def test_two_teams_side_by_side_without_interference(compose_stack):
     try:
         assert code_of(red.urls()["arcade"] + "readyz") == 503
         assert code_of(blue.urls()["arcade"] + "readyz") == 200
-        assert len(blue._running("web")) == 1 and not blue.status().services[0].health == "paused"
+        assert len(blue.containers("web", running=True)) == 1 and not blue.status().services[0].health == "paused"
         assert engine.journal_for(blue).active() == {}
     finally:
         red.service("db").resume()
@@ -50,5 +50,5 @@ def test_two_teams_side_by_side_without_interference(compose_stack):
     assert code_of(red.urls()["arcade"] + "readyz") == 200
 
     red.down()
-    assert not red._raw_containers()
+    assert not red.containers()
     assert blue.status().healthy and code_of(blue.urls()["arcade"] + "leaderboard?game=tetra") == 200

@@ -75,3 +75,15 @@ def test_two_stacks_side_by_side(make_stack):
     assert not ports_a & ports_b
     a.sql("CREATE TABLE only_in_a (x int)")
     assert b.sql("SELECT to_regclass('only_in_a')") == [(None,)]
+
+
+def test_status_stats_show_every_services_cpu_and_memory(gameday, make_stack):
+    """The embedded stack has stats too: each service's whole process tree (compose: each container)."""
+    stack = make_stack()
+    result = gameday("status", "--name", stack.name, "--json", "--stats")
+    assert result.returncode == 0, result.stderr
+    stats = json.loads(result.stdout)["stats"]
+    assert set(stats) == set(stack.services)
+    assert all(figures["mem_mb"] > 1 and figures["cpu_percent"] >= 0 for figures in stats.values())
+    table = gameday("status", "--name", stack.name, "--stats")
+    assert table.returncode == 0 and "memory" in table.stdout

@@ -20,8 +20,6 @@ survive container restarts.
 from __future__ import annotations
 
 import contextlib
-import json
-import secrets
 import shutil
 import subprocess
 import time
@@ -33,26 +31,21 @@ import psycopg2
 
 from lab.errors import MissingDependencyError, PortInUseError, StackError, StackExistsError
 from lab.stack import health, ports, procs
-from lab.stack import images as image_choice
 from lab.stack.base import SUPERUSER, Capabilities, EventStream, PgTarget, Progress, Service, StackStatus, no_progress
 from lab.stack.common import StackBase
 from lab.stack.compose import containers as engine_view
 from lab.stack.compose.cli import Compose, compose_cli, seed_failed
+from lab.stack.compose.files import RunFiles
 from lab.stack.compose.env import (
     COMPOSE_NAME,
     RUN_DIR_LABEL,
     SERVICE_LABEL,
-    arcade_env,
-    compose_env,
     enabled_services,
-    env_file_text,
     project_name,
-    proxy_links,
 )
 from lab.stack.compose.service import ComposeService
 from lab.stack.config import StackConfig
 from lab.stack.engine import engine
-from lab.stack.files import write_atomic
 from lab.stack.state import ServiceState, StackState
 
 LEFTOVERS = ("compose.env", "arcade.env", "toxiproxy.json")  # what `down` removes; secrets.json goes with the data
@@ -68,6 +61,7 @@ class ComposeStack(StackBase):
         super().__init__(name, root, config)
         self.project = project_name(self.name)
         self.compose = Compose(self.project)
+        self.files = RunFiles(self.name, self.run_dir)
         self._client: Any = None
 
     @property
@@ -87,7 +81,7 @@ class ComposeStack(StackBase):
     # --- lifecycle -------------------------------------------------------------------------
 
     def preflight(self) -> None:
-        self._check_images()
+        self.files.check_images(self.client, self.config)
         compose_cli()
 
     def is_up(self) -> bool:
@@ -104,8 +98,8 @@ class ComposeStack(StackBase):
         compose_cli()  # fail early, before anything is written
         with self._lock():
             self._refuse_if_running()
-            images = self._check_images()
-            self._secrets()
+            images = self.files.check_images(self.client, self.config)
+            self.files.secrets(self.project_api.volume_exists())
             volume_existed = self.project_api.volume_exists()
             started = time.monotonic()
             for attempt in range(3):  # a free port we chose may be taken before Docker binds it
@@ -133,7 +127,7 @@ class ComposeStack(StackBase):
         """Choose ports, write the state file and the files Compose reads; return both."""
         self._state = self._new_state(ports.allocate(self.config), "127.0.0.1", time.time())
         self._save()
-        return self._state, self._write_env(self._state, images)
+        return self._state, self._write_files(self._state, images)
 
     def down(self, purge: bool = False, keep_data: bool = False) -> bool:
         """Remove the project's containers, network and anonymous volumes, and the database volume
@@ -144,7 +138,7 @@ class ComposeStack(StackBase):
             found = self.project_api.containers()
             was_up = any(c["State"] in engine_view.LIVE for c in found)
             if found or (not keep_data and self.project_api.volume_exists()):
-                self._down(self._env(), volumes=not keep_data)
+                self._down(self.files.env(), volumes=not keep_data)
             self.state_path.unlink(missing_ok=True)
             for leftover in LEFTOVERS:
                 (self.run_dir / leftover).unlink(missing_ok=True)
@@ -188,7 +182,7 @@ class ComposeStack(StackBase):
             raise StackError("web is stopped; `gameday service start web` first")
         with self._lock():
             self._compose("up", "-d", "--no-deps", "--no-build", "--no-recreate", "--scale", f"web={workers}",
-                          "web", env=self._env(), profiles=_profiles(state), timeout=300)
+                          "web", env=self.files.env(), profiles=_profiles(state), timeout=300)
             if not procs.wait_until(lambda: len(self.project_api.running("web")) == workers, 30.0, 0.2):
                 raise StackError(f"web did not reach {workers} containers; last log lines:\n{self.logs('web', 10)}")
             self.await_service("web")
@@ -214,7 +208,7 @@ class ComposeStack(StackBase):
         """The superuser over the DB's published port (a reserved slot)."""
         state = self._read()
         return PgTarget(host="127.0.0.1", port=state.services["db"].port, user=SUPERUSER, dbname=dbname,
-                        password=self._load_secrets()["superuser_password"])
+                        password=self.files.load_secrets()["superuser_password"])
 
     def follow_logs(self, service: str) -> Iterator[str]:
         self.logs(service, 0)  # checks the name
@@ -235,7 +229,7 @@ class ComposeStack(StackBase):
     def stale(self, service: str) -> bool:
         """Whether the containers of a service were made from other settings than the stack's now
         (a setting changed that applies at the next restart): Compose's config hash says."""
-        proc = self._compose("config", f"--hash={COMPOSE_NAME[service]}", env=self._env(),
+        proc = self._compose("config", f"--hash={COMPOSE_NAME[service]}", env=self.files.env(),
                              profiles=_profiles(self._read()), timeout=60, check=False)
         wanted = proc.stdout.split()[-1] if proc.returncode == 0 and proc.stdout.split() else None
         have = {c["Labels"].get("com.docker.compose.config-hash") for c in self.project_api.containers(service)}
@@ -247,7 +241,7 @@ class ComposeStack(StackBase):
         with self._lock():
             self._compose("up", "-d", "--no-deps", "--no-build", "--force-recreate",
                           "--scale", f"web={self._web_count(state)}", COMPOSE_NAME[service],
-                          env=self._env(), profiles=_profiles(state), timeout=300)
+                          env=self.files.env(), profiles=_profiles(state), timeout=300)
         self.await_service(service)
 
     def await_service(self, name: str, timeout: float = 60.0) -> None:
@@ -307,12 +301,12 @@ class ComposeStack(StackBase):
         return {"workers": running} if name == "web" else {"containers": running}
 
     def _app_password(self) -> str:
-        return self._load_secrets()["app_password"]
+        return self.files.load_secrets()["app_password"]
 
     def _apply_settings(self, restart: tuple[str, ...]) -> None:
         """Rewrite what Compose reads; recreate the `restart` services from it."""
         state = self._read()
-        env = self._write_env(state, self._recorded_images())
+        env = self._write_files(state)
         if restart:
             self._compose("up", "-d", "--no-deps", "--no-build", "--force-recreate",
                           "--scale", f"web={self._web_count(state)}", *[COMPOSE_NAME[s] for s in restart],
@@ -321,15 +315,15 @@ class ComposeStack(StackBase):
                 self.await_service(name)
 
     def _start_pooler(self) -> None:
-        env = self._write_env(self._read(), self._recorded_images())
+        env = self._write_files(self._read())
         self._compose("up", "-d", "--no-deps", "--no-build", "pgbouncer", env=env, profiles=("pooler",), timeout=300)
         self.await_service("pooler")
 
     def _stop_pooler(self) -> None:
-        self._compose("rm", "--stop", "--force", "pgbouncer", env=self._env(), profiles=("pooler",))
+        self._compose("rm", "--stop", "--force", "pgbouncer", env=self.files.env(), profiles=("pooler",))
 
     def _pooler_rolled_back(self) -> None:
-        self._write_env(self._read(), self._recorded_images())
+        self._write_files(self._read())
 
     def _pooler_upstream(self) -> str:
         return "pgbouncer:6432"
@@ -348,6 +342,12 @@ class ComposeStack(StackBase):
             if seed_failed(exc):
                 raise StackError(f"{exc}\nseed log:\n{self.project_api.logs('seed', 15)}") from None
             raise
+
+    def _write_files(self, state: StackState, images: dict[str, str] | None = None) -> dict[str, str]:
+        """Everything Compose reads for this stack, and Arcade's feature switches; the variables."""
+        env = self.files.write(state, images or self.files.recorded_images())
+        self._write_features(StackConfig.model_validate(state.config).web.disabled_features)
+        return env
 
     def _has_containers(self) -> bool:
         try:
@@ -375,68 +375,7 @@ class ComposeStack(StackBase):
                 f"stack '{self.name}' is already up (Compose project {self.project}){where}; "
                 f"`gameday down --name {self.name}` stops it, or choose another --name")
         if found:  # stopped leftovers of a crash: clear them, keep the data
-            self._down(self._env(), volumes=False)
-
-    def _check_images(self) -> dict[str, str]:
-        wanted = image_choice.chosen()
-        needed = {"LAB_DB_IMAGE", "LAB_TOXIPROXY_IMAGE", "LAB_IMAGE"}
-        if self.config.pooler.enabled:
-            needed.add("LAB_PGBOUNCER_IMAGE")
-        missing = [f"{var}={wanted[var]}" for var in sorted(needed) if not image_choice.present(self.client, wanted[var])]
-        if missing:
-            raise MissingDependencyError(
-                f"images not present here: {', '.join(missing)}; `gameday images build` pulls and builds them "
-                "(`gameday images build --offline` where no registry answers)")
-        return wanted
-
-    def _recorded_images(self) -> dict[str, str]:
-        env = self._read_env_file()
-        return {var: env.get(var) or image_choice.chosen()[var] for var in image_choice.VARIABLES}
-
-    def _secrets(self) -> dict[str, str]:
-        """The two passwords of this stack's database, made once and kept with its volume."""
-        path = self.run_dir / "secrets.json"
-        if path.exists() and self.project_api.volume_exists():
-            return self._load_secrets()
-        creds = {"superuser_password": secrets.token_urlsafe(18), "app_password": secrets.token_urlsafe(18)}
-        write_atomic(path, json.dumps(creds), mode=0o600)
-        return creds
-
-    def _load_secrets(self) -> dict[str, str]:
-        try:
-            return json.loads((self.run_dir / "secrets.json").read_text())  # type: ignore[no-any-return]
-        except (OSError, ValueError):
-            raise StackError(f"{self.run_dir / 'secrets.json'}: missing or unreadable; "
-                             f"`gameday down --name {self.name}` and up again") from None
-
-    def _write_env(self, state: StackState, images: dict[str, str]) -> dict[str, str]:
-        """compose.env (0600), arcade.env, toxiproxy.json and the feature switches from the state;
-        return the variables."""
-        config = StackConfig.model_validate(state.config)
-        chosen = {name: svc.port for name, svc in state.services.items()}
-        chosen["proxy.listen"] = int(state.services["proxy"].extra["listen_port"])
-        env = compose_env(self.name, self.run_dir, config, chosen, self._load_secrets(), images)
-        write_atomic(self.run_dir / "compose.env", env_file_text(env), mode=0o600)
-        write_atomic(self.run_dir / "arcade.env", env_file_text(arcade_env(config)), mode=0o600)
-        write_atomic(self.run_dir / "toxiproxy.json", json.dumps(proxy_links("pooler" in state.services), indent=2),
-                     mode=0o644)
-        self._write_features(config.web.disabled_features)
-        return env
-
-    def _read_env_file(self) -> dict[str, str]:
-        try:
-            lines = (self.run_dir / "compose.env").read_text().splitlines()
-        except OSError:
-            return {}
-        return dict(line.split("=", 1) for line in lines if "=" in line)
-
-    def _env(self) -> dict[str, str]:
-        """The variables of the last up, or placeholders good enough for `down` after a crash."""
-        env = self._read_env_file()
-        if not env:
-            env = {"LAB_DB_SUPERUSER_PASSWORD": "unused", "LAB_ARCADE_DB_PASSWORD": "unused",
-                   "LAB_STACK": self.name, "LAB_RUN_DIR": str(self.run_dir), **image_choice.chosen()}
-        return env
+            self._down(self.files.env(), volumes=False)
 
 
 def _of(found: list[dict[str, Any]], service: str) -> list[dict[str, Any]]:
