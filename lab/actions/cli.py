@@ -38,7 +38,7 @@ POSITIONAL: dict[str, tuple[str, ...]] = {
 }
 
 
-def actor_option(fn):  # type: ignore[no-untyped-def]
+def actor_option(fn: click.Command) -> click.Command:
     return click.option("--actor", default=getpass.getuser, show_default="your login name",
                         help="Who acts (several responders can share a drill).")(fn)
 
@@ -92,7 +92,7 @@ def _command(action: Action) -> click.Command:
     command = click.Command(action.name, params=params, callback=callback,
                             help=action.summary[0].upper() + action.summary[1:] + ".",
                             epilog=f"\b\nExample:\n  {example_command(action)}")
-    return stack_options(actor_option(command))  # type: ignore[no-any-return]
+    return stack_options(actor_option(command))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -15,7 +15,7 @@ Feature = Literal[tuple(FEATURES)]  # type: ignore[valid-type]  # Arcade's own l
 
 
 class FeatureArgs(Args):
-    flag: Feature
+    flag: Feature  # type: ignore[valid-type]
 
 
 def run(ctx: ActionContext, args: FeatureArgs) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psycopg2
@@ -23,7 +24,7 @@ from lab.actions.base import Action, ActionContext, Args
 from lab.errors import UsageError
 
 # PostgreSQL setting -> (stack config key, converter of the typed value)
-OWNED = {
+OWNED: dict[str, tuple[str, Callable[[str], int]]] = {
     "max_connections": ("db.max_connections", int),
     "superuser_reserved_connections": ("db.superuser_reserved_connections", int),
     "shared_buffers": ("db.shared_buffers_mb", lambda v: _megabytes(v)),
@@ -64,7 +65,7 @@ def run(ctx: ActionContext, args: SettingArgs) -> dict[str, Any]:
                 "pending_restart": True, "how": f"stack config {key}; applies when db restarts"}
     statement = sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(args.name), sql.Literal(args.value))
     try:
-        ctx.stack.sql(statement)  # type: ignore[arg-type]  # psycopg2 composes it
+        ctx.stack.sql(statement)  # psycopg2 composes it
     except psycopg2.Error as exc:
         message = (exc.pgerror or str(exc)).strip().splitlines()[0].removeprefix("ERROR:").strip()
         raise UsageError(f"set-db-setting: value: {message}") from None

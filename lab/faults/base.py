@@ -61,7 +61,7 @@ class FaultContext:
         self.state_dir = self.stack.run_dir / "faults"
         self.state_dir.mkdir(parents=True, exist_ok=True)
 
-    def toxiproxy(self):  # type: ignore[no-untyped-def]
+    def toxiproxy(self) -> Any:  # toxiproxy-python is untyped
         """A toxiproxy-python client on this stack's proxy API (works against real Toxiproxy too)."""
         from toxiproxy import Toxiproxy
 

@@ -30,7 +30,7 @@ STARTUP_SQL = "SELECT game_id, count(*), avg(score) FROM scores GROUP BY game_id
 def healthy(url: str, timeout_s: float) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as resp:
-            return resp.status == 200
+            return bool(resp.status == 200)
     except (urllib.error.URLError, OSError):
         return False
 

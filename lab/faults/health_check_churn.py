@@ -54,7 +54,9 @@ def revert(ctx: FaultContext, p: ChurnParams, data: dict[str, Any]) -> None:
 def cause_present(ctx: FaultContext, p: ChurnParams, data: dict[str, Any]) -> bool:
     """Tasks are still being replaced (one within the last RECENT_S seconds)."""
     last = balancer(ctx).state().get("last_replaced")
-    return bool(last) and time.time() - float(last) < RECENT_S and balancer(ctx).alive(data)
+    if not last:
+        return False
+    return time.time() - float(last) < RECENT_S and balancer(ctx).alive(data)
 
 
 FAULT = Fault(
