@@ -17,7 +17,7 @@ from rich.console import Console
 from lab.actions import ACTIONS
 from lab.actions.base import Action, ActionContext
 from lab.actions.perform import check, perform
-from lab.stack.cli import _stack, stack_options
+from lab.stack.cli import stack_named, stack_options
 from lab.timeline.recorder import active_drill, record_team
 
 console = Console(highlight=False)
@@ -44,7 +44,7 @@ def actor_option(fn: click.Command) -> click.Command:
 
 
 def _act(action_name: str, args: dict[str, Any], name: str, root: Path | None, actor: str) -> None:
-    stack = _stack(name, root)
+    stack = stack_named(name, root)
     drill = active_drill(stack)  # no drill: UsageError, nothing runs, nothing is written
     check(action_name, args)
     done = perform(action_name, args, ActionContext(stack, actor))

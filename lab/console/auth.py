@@ -51,7 +51,7 @@ def _match(token: str) -> str | None:
     tokens = current_app.config["CONSOLE_TOKENS"]
     for name, expected in tokens.items():
         if hmac.compare_digest(token.encode(), expected.encode()):
-            return name
+            return str(name)
     return None
 
 

@@ -19,7 +19,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from werkzeug.serving import make_server
@@ -56,7 +55,7 @@ def serve(config: ConsoleConfig, host: str, port: int, announce: Callable[[dict[
                              "pick another port, or --port 0 for a free one") from None
     finally:
         listener.close()  # the server holds its own duplicate of the socket
-    server.daemon_threads = True
+    server.daemon_threads = True  # type: ignore[attr-defined]  # a threaded server has it
     url = f"http://{host if ':' not in host else f'[{host}]'}:{server.port}/"
     info = {"pid": os.getpid(), "url": url, "stack": config.stack,
             "facilitator_token": config.facilitator_token, "team_token": config.team_token}
@@ -123,7 +122,7 @@ class ConsoleProcess:
         except (OSError, ValueError):
             return False
 
-    def __exit__(self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def stop(self) -> None:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from lab.errors import UsageError
 from lab.faults import FAULTS, engine
-from lab.stack.cli import _stack, stack_options
+from lab.stack.cli import stack_named, stack_options
 
 console = Console(highlight=False)
 
@@ -46,7 +46,7 @@ def parse_params(items: tuple[str, ...]) -> dict[str, object]:
 @stack_options
 def inject(kind: str, params: tuple[str, ...], fault_id: str | None, name: str, root: Path | None) -> None:
     """Inject a fault into a running stack (journaled first; `gameday revert` undoes it)."""
-    stack = _stack(name, root)
+    stack = stack_named(name, root)
     values = parse_params(params)
     engine.check(kind, values)
     stack.state()  # not up: StackNotFoundError, nothing done
@@ -62,7 +62,7 @@ def revert(fault_id: str | None, every: bool, name: str, root: Path | None) -> N
     """Revert one active fault, or all of them."""
     if not fault_id and not every:
         raise UsageError("name the fault to revert (see `gameday faults`), or pass --all")
-    stack = _stack(name, root)
+    stack = stack_named(name, root)
     stack.state()  # not up: StackNotFoundError, nothing done
     reverted = engine.revert_all(stack) if every else [engine.revert_id(stack, fault_id or "")]
     for active in reverted:
@@ -75,7 +75,7 @@ def revert(fault_id: str | None, every: bool, name: str, root: Path | None) -> N
 @stack_options
 def recover(name: str, root: Path | None) -> None:
     """Revert whatever the fault journal says is still active (after a crash or kill -9)."""
-    stack = _stack(name, root)
+    stack = stack_named(name, root)
     stack.state()  # not up: StackNotFoundError, nothing done
     reverted = engine.revert_all(stack)
     for active in reverted:
@@ -96,7 +96,7 @@ def faults(name: str, root: Path | None) -> None:
         params = ", ".join(f"{k}={v.default}" for k, v in fault.params.model_fields.items())
         table.add_row(kind, fault.summary, params or "-", example_args(fault.example) or "-")
     console.print(table)
-    stack = _stack(name, root)
+    stack = stack_named(name, root)
     if stack.is_up():
         active = engine.journal_for(stack).active()
         if active:

@@ -18,19 +18,12 @@ from lab.monitor.monitor import Monitor, MonitorConfig, MonitorThread, tick_reco
 from lab.monitor.probe import ProbeConfig
 from lab.monitor.rules import RuleError, apply_overrides, default_rules, parse_assignment
 from lab.monitor.view import plain_line, render
-from lab.stack.cli import stack_options
-from lab.stack.base import Stack
-from lab.stack.open import open_stack
-from lab.stack.state import default_root
+from lab.stack.cli import stack_named, stack_options
 from lab.timeline import rundir
 from loadgen.mix import MixError, parse_mix
 from loadgen.shapes import SHAPES, ShapeError, parse_shape
 
 console = Console(highlight=False, soft_wrap=True)
-
-
-def _stack(name: str, root: Path | None) -> Stack:
-    return open_stack(name, root or default_root())
 
 
 @click.group()
@@ -62,7 +55,7 @@ def load_set(name: str, root: Path | None, rate: str, shape: str, to: float | No
             body["mix"] = parse_mix(mix).as_dict()
     except (ShapeError, MixError) as exc:
         raise UsageError(str(exc)) from None
-    control = LoadControl(_stack(name, root).address("loadgen"))
+    control = LoadControl(stack_named(name, root).address("loadgen"))
     state = control.set(**body)
     console.print(f"load: {state.describe()}")
 
@@ -72,7 +65,7 @@ def load_set(name: str, root: Path | None, rate: str, shape: str, to: float | No
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def load_show(name: str, root: Path | None, as_json: bool) -> None:
     """Show the current shape and the last seconds' counts and latency."""
-    control = LoadControl(_stack(name, root).address("loadgen"))
+    control = LoadControl(stack_named(name, root).address("loadgen"))
     if as_json:
         click.echo(json.dumps({"state": control.get("/state"), "stats": control.get("/stats?seconds=5")}, indent=2))
         return
@@ -110,7 +103,7 @@ def monitor(name: str, root: Path | None, duration: float | None, plain: bool, p
         rules = apply_overrides(default_rules(latency_threshold), overrides)
     except RuleError as exc:
         raise UsageError(str(exc)) from None
-    stack = _stack(name, root)
+    stack = stack_named(name, root)
     arcade_url = stack.urls()["arcade"]
     loadgen = stack.address("loadgen") if "loadgen" in stack.services else None
     sink = JsonlSink(events or stack.run_dir / "monitor" / "alerts.jsonl")

@@ -93,7 +93,8 @@ class Api:
             (["version"], {"GET": self.show_version}),
         ]
         if metrics is not None:
-            every = {m: self.show_metrics for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")}
+            every: dict[str, Route] = {m: self.show_metrics for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD",
+                                                                    "OPTIONS")}
             self.routes.append((["metrics"], every))
 
     def _match(self, path: str) -> tuple[dict[str, Route], dict[str, str]] | None:
@@ -151,10 +152,10 @@ class Api:
             body = {"error": err.message, "status": err.status, "proxies": None}
             return json_response(err.status, body)
         async with self.proxies.lock:
-            done, err = await self.proxies.populate(specs)
+            done, failed = await self.proxies.populate(specs)
         listed = [x.to_json() for x in done] or None
-        if err is not None:
-            return json_response(err.status, {"error": err.message, "status": err.status, "proxies": listed})
+        if failed is not None:
+            return json_response(failed.status, {"error": failed.message, "status": failed.status, "proxies": listed})
         return json_response(201, {"proxies": listed})
 
     async def proxy_show(self, request: Request, p: dict[str, str]) -> Response:

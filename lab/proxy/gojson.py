@@ -144,7 +144,8 @@ def kind_of(value: Any) -> str:
 
 def to_float32(x: float) -> float:
     """Round a Python float to the nearest float32 value."""
-    return struct.unpack("<f", struct.pack("<f", x))[0]
+    rounded: float = struct.unpack("<f", struct.pack("<f", x))[0]
+    return rounded
 
 
 @dataclass(frozen=True)

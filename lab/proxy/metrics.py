@@ -22,7 +22,7 @@ class Metrics:
     """A private registry with the metrics asked for."""
 
     def __init__(self, proxy_metrics: bool, runtime_metrics: bool) -> None:
-        prometheus_client.disable_created_metrics()
+        prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry(auto_describe=True)
         self.received: Counter | None = None
         self.sent: Counter | None = None

@@ -163,7 +163,7 @@ def run(options: Options, ready: Callable[[ProxyServer], None]) -> None:
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is optional
-        uvloop = None
+        uvloop = None  # type: ignore[assignment]
     if uvloop is None or os.environ.get("GAMEDAY_PROXY_LOOP") == "asyncio":
         asyncio.run(serve(options, ready))
     else:

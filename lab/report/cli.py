@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -39,7 +41,10 @@ def write_reports(run: Run, card: ScoreCard, original: ScoreCard, out: Path | No
     return md, page
 
 
-def run_option(fn):  # type: ignore[no-untyped-def]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def run_option(fn: F) -> F:
     """RUN, and --root like the stack commands' (envvar GAMEDAY_ROOT)."""
     fn = click.option("--root", type=click.Path(file_okay=False, path_type=Path), envvar="GAMEDAY_ROOT", default=None,
                       help="Run root holding runs/ [default: .gameday, or $GAMEDAY_ROOT].")(fn)

@@ -6,6 +6,7 @@ Pure over a scored run: no files here, so the Markdown and the HTML report tell 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from lab.core.original import OriginalPath, path_timeline
 from lab.core.runbook import Runbook, arguments
@@ -102,7 +103,7 @@ def describe(event: Event) -> str:
     if event.kind.startswith("action."):
         name = event.kind[len("action."):]
         shown = ", ".join(f"{k}={v}" for k, v in args.items())
-        result = d.get("result") if isinstance(d.get("result"), dict) else {}
+        result: dict[str, Any] = d["result"] if isinstance(d.get("result"), dict) else {}
         brief = ", ".join(f"{k}={v}" for k, v in result.items() if not isinstance(v, (list, dict)))[:120]
         return f"Action {name}{f' ({shown})' if shown else ''}{': ' + brief if brief else ''}" + ("" if d.get("ok", True) else " - failed")
     if event.kind == "shell.command":

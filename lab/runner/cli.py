@@ -6,6 +6,7 @@ import getpass
 import os
 import signal
 import time
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import click
@@ -18,8 +19,11 @@ from lab.catalog import CATALOG
 from lab.errors import UsageError
 from lab.runner.drill import Drill, DrillOptions, DrillStatus, install_signal_handlers
 from lab.stack import procs
-from lab.stack.cli import _stack, stack_options
+from lab.stack.cli import stack_named, stack_options
 from lab.stack.config import load_config
+
+if TYPE_CHECKING:
+    from lab.console.server import ConsoleProcess
 from lab.stack.base import Stack
 from lab.stack.open import KINDS, open_stack
 from lab.timeline import rundir
@@ -148,12 +152,13 @@ def drill(scenario_ref: str, team: str, responder: str | None, speed: float, kee
         web.linger(console.print)
 
 
-def _console(name: str, root: Path | None):  # type: ignore[no-untyped-def]
+def _console(name: str, root: Path | None) -> ConsoleProcess:
     """`gameday console` for this stack, in a child process tied to this command's lifetime."""
     from lab.console.server import ConsoleProcess, banner
     from lab.stack.state import default_root
 
-    web = click.get_current_context().with_resource(ConsoleProcess(name, (root or default_root()).absolute()))
+    web: ConsoleProcess = click.get_current_context().with_resource(
+        ConsoleProcess(name, (root or default_root()).absolute()))
     for line in banner(web.info):
         console.print(line, soft_wrap=True)
     return web
@@ -181,7 +186,7 @@ def halt(name: str, root: Path | None, timeout: float) -> None:
     """Stop the drill running on a stack: every active fault is reverted."""
     from lab.timeline.recorder import drill_marker
 
-    stack = _stack(name, root)
+    stack = stack_named(name, root)
     marker = stack.run_dir / rundir.DRILL_MARKER
     info = drill_marker(stack)
     if not info:

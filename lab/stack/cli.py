@@ -38,7 +38,7 @@ def stack_options(fn: F) -> F:
     return fn
 
 
-def _stack(name: str, root: Path | None) -> Stack:
+def stack_named(name: str, root: Path | None) -> Stack:
     """The stack running under that name, whatever its kind (local if none runs)."""
     return open_stack(name, root or default_root())
 
@@ -86,7 +86,7 @@ def down(name: str, root: Path | None, every: bool, purge: bool, keep_data: bool
     """Stop everything a stack started (idempotent)."""
     names = all_stacks(root or default_root()) if every else [name]
     for stack_name in names:
-        stack = _stack(stack_name, root)
+        stack = stack_named(stack_name, root)
         _revert_faults(stack)
         was_up = stack.down(purge=purge, keep_data=keep_data)
         verb = "stopped" if was_up else "was not running"
@@ -102,7 +102,7 @@ def down(name: str, root: Path | None, every: bool, purge: bool, keep_data: bool
               help="Also CPU and memory of every service (compose: of every container).")
 def status(name: str, root: Path | None, as_json: bool, with_stats: bool) -> None:
     """Show each service's pid, address, health and the DB connections in use."""
-    stack = _stack(name, root)
+    stack = stack_named(name, root)
     st = stack.status()
     stats = stack.stats() if with_stats else None
     if as_json:
@@ -146,7 +146,7 @@ def _status_dict(st: StackStatus) -> dict[str, object]:
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new lines (Ctrl-C stops).")
 def logs(service: str, name: str, root: Path | None, lines: int, follow: bool) -> None:
     """Show a service's log."""
-    stack = _stack(name, root)
+    stack = stack_named(name, root)
     stack.state()  # refuses a stack that is not up
     click.echo(stack.logs(service, lines))
     if follow:
@@ -161,7 +161,7 @@ def logs(service: str, name: str, root: Path | None, lines: int, follow: bool) -
 @stack_options
 def service(action: str, service: str, name: str, root: Path | None) -> None:
     """Restart, stop, start, pause (SIGSTOP; docker pause), resume or kill (SIGKILL) one service."""
-    handle = _stack(name, root).service(service)
+    handle = stack_named(name, root).service(service)
     {"restart": handle.restart, "stop": handle.stop, "start": handle.start, "pause": handle.pause,
      "resume": handle.resume, "kill": handle.kill}[action]()
     console.print(f"{service}: {action} done")
@@ -173,7 +173,7 @@ def service(action: str, service: str, name: str, root: Path | None) -> None:
 @stack_options
 def scale(service: str, count: int, name: str, root: Path | None) -> None:
     """Set the number of Arcade worker processes (compose: web containers)."""
-    workers = _stack(name, root).scale_web(count)
+    workers = stack_named(name, root).scale_web(count)
     console.print(f"web: {workers} workers")
 
 
@@ -186,7 +186,7 @@ def sql(query: str, name: str, root: Path | None, dbname: str) -> None:
     import psycopg2
 
     try:
-        rows = _stack(name, root).sql(query, dbname=dbname)
+        rows = stack_named(name, root).sql(query, dbname=dbname)
     except psycopg2.Error as exc:
         raise click.ClickException(str(exc).strip().splitlines()[0]) from None
     for row in rows:

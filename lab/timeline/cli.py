@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from lab.core.timeline import Event, Source
-from lab.stack.cli import _stack, stack_options
+from lab.stack.cli import stack_named, stack_options
 from lab.stack.state import default_root
 from lab.timeline import rundir
 from lab.timeline.store import TimelineStore
@@ -93,7 +93,7 @@ def shell(name: str, root: Path | None, actor: str | None) -> None:
     from lab.timeline.shell import RecordedShell, shell_env
 
     who = actor or getpass.getuser()
-    stack = _stack(name, root)
+    stack = stack_named(name, root)
     drill = active_drill(stack)  # no drill: one-line error, nothing opened, nothing written
     env = shell_env(stack, who)
     record_team(drill, "shell.opened", who, {"stack": stack.name})

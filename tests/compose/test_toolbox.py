@@ -216,7 +216,7 @@ def test_hand_made_changes_are_observed(stack):
         assert time.monotonic() - typed < 30
         assert procs.wait_until(lambda: ready(stack), 30, 0.2)
 
-        env = stack._read_env_file()
+        env = stack.files.read_env_file()
         cli = compose_cli()
         subprocess.run([*cli.argv, "-p", stack.project, "-f", str(compose_file()), "up", "-d", "--no-deps",
                         "--no-recreate", "--scale", "web=3", "web"], check=True, capture_output=True,

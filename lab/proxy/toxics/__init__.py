@@ -33,7 +33,7 @@ class ToxicKind:
 
     @property
     def go_struct(self) -> str:
-        return str(self.config.GO_STRUCT)
+        return str(getattr(self.config, "GO_STRUCT"))
 
     @property
     def go_int(self) -> str:
