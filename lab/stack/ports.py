@@ -81,6 +81,13 @@ def allocate(config: StackConfig, taken: set[int] | None = None) -> dict[str, in
     return chosen
 
 
+def lost_race(config: StackConfig, chosen: dict[str, int]) -> bool:
+    """After a failed start whose own processes are stopped: did someone else take a port we had
+    chosen as free (not one the user pinned)? Then choosing again is worth it."""
+    pins = set(pinned(config).values())
+    return any(port not in pins and procs.port_in_use(port) for port in chosen.values())
+
+
 def slot_of_variable(variable_values: dict[str, str], port: int) -> Slot | None:
     """The slot whose compose variable holds `port` (to name the key in an error)."""
     return next((slot for slot in SLOTS if variable_values.get(slot.variable) == str(port)), None)

@@ -87,3 +87,37 @@ def test_status_stats_show_every_services_cpu_and_memory(gameday, make_stack):
     assert all(figures["mem_mb"] > 1 and figures["cpu_percent"] >= 0 for figures in stats.values())
     table = gameday("status", "--name", stack.name, "--stats")
     assert table.returncode == 0 and "memory" in table.stdout
+
+
+def test_a_free_port_taken_by_someone_else_before_the_stack_binds_it_is_chosen_again(run_root, monkeypatch):
+    """The race `up` cannot avoid (a port free when chosen, bound by another program a moment
+    later) costs one more try, not a failed `up`; the squatter keeps its port."""
+    import socket
+
+    from lab.stack import ports
+    from lab.stack.config import load_config
+    from lab.stack.local import LocalStack
+
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", 0))
+    squatter.listen(1)
+    taken = squatter.getsockname()[1]
+    real = ports.allocate
+    calls = []
+
+    def first_one_races(config, taken_ports=None):  # type: ignore[no-untyped-def]
+        chosen = real(config, taken_ports)
+        calls.append(chosen)
+        return {**chosen, "web": taken} if len(calls) == 1 else chosen
+
+    monkeypatch.setattr(ports, "allocate", first_one_races)
+    said: list[str] = []
+    stack = LocalStack("race", run_root, load_config(None, ["loadgen.enabled=false"]))
+    try:
+        status = stack.up(progress=said.append)
+        assert status.healthy and len(calls) == 2
+        assert any("port was taken" in line for line in said)
+        assert stack.address("web") != f"127.0.0.1:{taken}"
+    finally:
+        stack.down(purge=True)
+        squatter.close()

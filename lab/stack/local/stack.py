@@ -74,34 +74,43 @@ class LocalStack(StackBase):
                         f"`gameday down --name {self.name}` stops it, or choose another --name")
                 self._state = existing
                 self._stop_all()  # a stale state from a crash: make sure nothing of it lingers
-            chosen = ports.allocate(self.config)
             started = time.monotonic()
             pg_dir = postgres.cluster_home(self.run_dir)
             if not (pg_dir / "data" / "PG_VERSION").exists():
                 template = pg_template.ensure_template(pgbin, progress)
                 progress("copying the template cluster ...")
                 pg_template.materialise(template, pg_dir)
-            self._state = self._new_state(chosen, str(postgres.socket_dir_for(pg_dir, chosen["db"])), time.time())
-            self._save()
-            try:
-                # The proxy, PgBouncer and the load generator need nobody to be up yet: start them
-                # first, so their interpreters boot while PostgreSQL and Arcade start.
-                services = tuple(self._state.services)
-                for name in services:
-                    if name in ("pooler", "proxy", "loadgen"):
-                        self._launch(name)
-                progress("starting PostgreSQL ...")
-                self.start_service("db")
-                self._launch("web")
-                progress("waiting for every service to answer ...")
-                for name in services:
-                    self._await(name)
-            except BaseException:
-                self._stop_all()
-                self.state_path.unlink(missing_ok=True)
-                raise
+            for attempt in range(3):  # a free port we chose may be taken by someone else before we bind it
+                chosen = ports.allocate(self.config)
+                self._state = self._new_state(chosen, str(postgres.socket_dir_for(pg_dir, chosen["db"])), time.time())
+                self._save()
+                try:
+                    self._start_all(progress)
+                    break
+                except BaseException:
+                    self._stop_all()
+                    self.state_path.unlink(missing_ok=True)
+                    if attempt == 2 or not ports.lost_race(self.config, chosen):
+                        raise
+                    progress("a port was taken while starting; choosing others ...")
             progress(f"stack '{self.name}' healthy in {time.monotonic() - started:.2f} s")
         return self.status()
+
+    def _start_all(self, progress: Progress) -> None:
+        """Start every service of the state; wait until each answers."""
+        assert self._state is not None
+        # The proxy, PgBouncer and the load generator need nobody to be up yet: start them
+        # first, so their interpreters boot while PostgreSQL and Arcade start.
+        services = tuple(self._state.services)
+        for name in services:
+            if name in ("pooler", "proxy", "loadgen"):
+                self._launch(name)
+        progress("starting PostgreSQL ...")
+        self.start_service("db")
+        self._launch("web")
+        progress("waiting for every service to answer ...")
+        for name in services:
+            self._await(name)
 
     def down(self, purge: bool = False, keep_data: bool = False) -> bool:
         """Stop everything this stack started; True if anything was running. The database stays
