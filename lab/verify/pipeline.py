@@ -24,7 +24,6 @@ from typing import Any
 
 from lab.core.scenario import Scenario
 from lab.core.scoring import ScoreCard, score
-from lab.errors import MissingDependencyError
 from lab.faults import FAULTS
 from lab.report.run import load_run
 from lab.runner.drill import Drill, DrillOptions, DrillRefused
@@ -48,11 +47,8 @@ def open_stack(mode: str, name: str, root: Path, config: StackConfig) -> Stack:
 
 def check_stack_mode(mode: str) -> None:
     """Refuse, before anything starts, a kind of stack that cannot run here (MissingDependencyError:
-    no Docker engine, no Compose CLI, images not built; the kind's own preflight says which)."""
-    try:
-        stack_opener.stack_class(mode)("preflight").preflight()
-    except MissingDependencyError as exc:
-        raise MissingDependencyError(f"--stack {mode}: {exc}") from None
+    no Docker engine, no Compose CLI, images not built: the kind's own preflight says which)."""
+    stack_opener.stack_class(mode)("preflight").preflight()
 
 
 @dataclass(frozen=True)
