@@ -117,7 +117,13 @@ def test_metrics_aggregate_across_two_workers(gunicorn: Gunicorn) -> None:
 
 def test_a_dead_workers_gauges_are_dropped(gunicorn: Gunicorn) -> None:
     victim = gunicorn.workers()[0]
-    assert (gunicorn.metrics_dir / f"gauge_livesum_{victim}.db").exists()
+    gauges = gunicorn.metrics_dir / f"gauge_livesum_{victim}.db"
+
+    def written() -> bool:  # a worker writes its gauges once it has served (a busy machine: later)
+        requests.get(gunicorn.url + "/healthz", timeout=5)
+        return gauges.exists()
+
+    wait_for(written, timeout=20, what="the worker's gauges")
     os.kill(victim, signal.SIGKILL)
     wait_for(lambda: not (gunicorn.metrics_dir / f"gauge_livesum_{victim}.db").exists(), what="child_exit")
     wait_for(lambda: len(gunicorn.workers()) == 2 and victim not in gunicorn.workers(), what="a new worker")
