@@ -33,6 +33,7 @@ class ProcessSpec:
     env: dict[str, str]
     ready: str  # http://... answers 200, or tcp://host:port accepts a connection
     stop_signal: int = signal.SIGTERM
+    quick_stop_signal: int | None = None  # ends it at once, in-flight work dropped (for `down`); None: stop_signal
     user: str | None = None
     cwd: Path | None = None
 
@@ -75,7 +76,10 @@ def spec_for(name: str, state: StackState, run_dir: Path, app_dsn: str, features
                 "--bind", f"127.0.0.1:{svc.port}", "--workers", str(svc.workers or cfg.web.workers),
                 "--name", f"arcade-{state.name}", "arcade:create_app()"]
         env = {**inherited, **arcade_env(cfg.web, app_dsn, str(features_file), str(metrics_dir(run_dir)))}
-        return ProcessSpec(argv=argv, env=env, ready=f"http://127.0.0.1:{svc.port}/readyz", cwd=run_dir)
+        # SIGTERM drains (a worker finishes its requests: about a second even when idle); SIGINT is
+        # gunicorn's quick shutdown, for a stack going away.
+        return ProcessSpec(argv=argv, env=env, ready=f"http://127.0.0.1:{svc.port}/readyz", cwd=run_dir,
+                           quick_stop_signal=signal.SIGINT)
     if name == "loadgen":
         web = state.services["web"].port
         return ProcessSpec(

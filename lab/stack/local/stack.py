@@ -280,14 +280,17 @@ class LocalStack(StackBase):
         self._launch(name)
         self._await(name, timeout)
 
-    def stop_service(self, name: str) -> None:
-        """Stop one service and everything it started (a paused one is resumed first)."""
+    def stop_service(self, name: str, quick: bool = False) -> None:
+        """Stop one service and everything it started (a paused one is resumed first); `quick`
+        (the stack is going away): at once, without letting it finish what it is doing."""
         assert self._state is not None
         svc = self._state.services[name]
         if name == "db":
             self.cluster().stop(svc.pid)
         elif svc.pid:
-            procs.stop_tree(svc.pid, self._spec(name).stop_signal, grace=10)
+            spec = self._spec(name)
+            sig = spec.quick_stop_signal if quick and spec.quick_stop_signal is not None else spec.stop_signal
+            procs.stop_tree(svc.pid, sig, grace=10)
         svc.pid, svc.paused = None, False
         self._save()
 
@@ -338,7 +341,7 @@ class LocalStack(StackBase):
         errors = []
         for name in reversed(list(self._state.services)):
             try:
-                self.stop_service(name)
+                self.stop_service(name, quick=True)
             except Exception as exc:  # keep stopping the rest; report at the end
                 errors.append(f"{name}: {exc}")
         if errors:
