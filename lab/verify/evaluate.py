@@ -20,7 +20,7 @@ from lab.verify.model import Check, Figure, Status, skipped
 
 SYMPTOM_WINDOW = 3  # real seconds (probe samples) a symptom is pooled over
 ROUTE_MIN_FAILURES = 3  # probe failures of one route that count as "that route is broken"
-WRONG_TURNS_BUDGET_S = 30.0  # real seconds the wrong-turns script is compressed into, at most
+WRONG_TURNS_BUDGET_S = 15.0  # real seconds the wrong-turns script is compressed into, at most
 MAX_SPEED = 1000.0
 
 # Arcade routes as the probe's journey steps name them (lab.monitor.probe.STEPS).

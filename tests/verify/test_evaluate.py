@@ -177,8 +177,8 @@ def test_wrong_turns_must_score_strictly_below_the_autopilot(wrong, status):
     assert evaluate.wrong_turns(wrong, 100.0, "recovered", 91).status is status
 
 
-def test_wrong_turns_speed_fits_the_script_in_half_a_minute(march, harmless):
-    assert evaluate.wrong_turns_speed(march, 10.0) == 181  # restart at 5400 s after the alert, surge at 20 s
+def test_wrong_turns_speed_fits_the_script_in_a_quarter_minute(march, harmless):
+    assert evaluate.wrong_turns_speed(march, 10.0) == 362  # restart at 5400 s after the alert, surge at 20 s: 5420 / 15
     assert evaluate.wrong_turns_speed(harmless, 10.0) == 10.0  # a short script: as fast as asked, no faster
     assert evaluate.wrong_turns_speed(march.model_copy(update={"wrong_turns": []}), 10.0) == 10.0
 
