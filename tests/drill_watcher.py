@@ -11,26 +11,43 @@ from lab.runner.drill import Drill, DrillOptions
 
 
 class Watcher:
-    """GETs one Arcade path ten times a second and keeps (drill time, answered 200)."""
+    """GETs one Arcade path ten times a second and keeps (drill time sent, answered 200).
+
+    Open loop: a request goes out every 0.1 s whether or not the last one has answered (each on
+    a thread of its own, as a player's would), so a slow or busy site thins out no samples."""
 
     def __init__(self, url: str, drill: Drill):
         self.url, self.drill = url, drill
         self.samples: list[tuple[float, bool]] = []
+        self._lock = threading.Lock()
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def _one(self, sent: float) -> None:
+        try:
+            with urllib.request.urlopen(self.url, timeout=3) as resp:
+                ok = resp.status == 200
+        except (urllib.error.URLError, OSError):
+            ok = False
+        with self._lock:
+            self.samples.append((sent, ok))
 
     def run(self) -> None:
         while not self.drill.started.wait(0.1):  # drill time starts after the steady-state check
             if self.stop.is_set():
                 return
+        pending: list[threading.Thread] = []
+        next_at = time.monotonic()
         while not self.stop.is_set():
-            try:
-                with urllib.request.urlopen(self.url, timeout=3) as resp:
-                    ok = resp.status == 200
-            except (urllib.error.URLError, OSError):
-                ok = False
-            self.samples.append((self.drill.clock.now(), ok))
-            time.sleep(0.1)
+            request = threading.Thread(target=self._one, args=(self.drill.clock.now(),), daemon=True)
+            request.start()
+            pending = [t for t in pending if t.is_alive()] + [request]
+            next_at = max(next_at + 0.1, time.monotonic())  # behind (a starved machine): no burst to catch up
+            self.stop.wait(max(0.0, next_at - time.monotonic()))
+        for request in pending:
+            request.join()
+        with self._lock:
+            self.samples.sort()
 
     def first_below(self, threshold: float, start: float, width: float = 10.0) -> float | None:
         """The first drill time t >= start where availability over [t, t + width) is below threshold."""
