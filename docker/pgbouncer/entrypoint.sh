@@ -8,12 +8,15 @@
 #   PGBOUNCER_STATEMENT_TIMEOUT_MS                set on each server connection
 #   PGBOUNCER_QUERY_WAIT_TIMEOUT_S                how long a client waits for a server connection
 #   ARCADE_DB_PASSWORD                            the password of Arcade's role (required)
+#   ARCADE_DB_SCRAM                               its SCRAM secret, as the database holds it: the auth
+#                                                 file gets it instead of the password, so PgBouncer
+#                                                 checks each client without deriving the key again
 set -eu
 : "${ARCADE_DB_PASSWORD:?ARCADE_DB_PASSWORD must be set (the password of the arcade role)}"
 dir=/tmp/pgbouncer
 mkdir -p "$dir"
 umask 077
-printf '"arcade" "%s"\n' "$(printf '%s' "$ARCADE_DB_PASSWORD" | sed 's/"/""/g')" > "$dir/userlist.txt"
+printf '"arcade" "%s"\n' "$(printf '%s' "${ARCADE_DB_SCRAM:-$ARCADE_DB_PASSWORD}" | sed 's/"/""/g')" > "$dir/userlist.txt"
 cat > "$dir/pgbouncer.ini" <<INI
 [databases]
 arcade = host=${PGBOUNCER_DB_HOST:-db} port=${PGBOUNCER_DB_PORT:-5432} dbname=arcade connect_query='SET statement_timeout = ${PGBOUNCER_STATEMENT_TIMEOUT_MS:-5000}'

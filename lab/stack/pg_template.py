@@ -28,8 +28,9 @@ from lab.stack import procs
 from lab.stack.base import APP_DB, APP_ROLE, SUPERUSER, Progress, no_progress
 from lab.stack.pgbin import PgBin
 from lab.stack.postgres import PgCluster, Secrets, cache_root, chown_tree, own_dir, reachable, server_env
+from lab.stack.scram import scram_secret
 
-TEMPLATE_FORMAT = "2"
+TEMPLATE_FORMAT = "3"
 
 HBA = """\
 # gameday-lab: the admin connects through the private unix socket; Arcade over TCP with a password.
@@ -105,7 +106,9 @@ def _build_template(pgbin: PgBin, where: Path, progress: Progress) -> None:
     own_dir(datadir, mode=0o700)
     account = procs.service_user()
     pwfile = where / "pwfile"
-    creds = Secrets(superuser_password=secrets.token_urlsafe(18), app_password=secrets.token_urlsafe(18))
+    app_password = secrets.token_urlsafe(18)
+    creds = Secrets(superuser_password=secrets.token_urlsafe(18), app_password=app_password,
+                    app_scram=scram_secret(app_password, os.urandom(16)))
     pwfile.write_text(creds.superuser_password + "\n")
     if account is not None:
         os.chown(pwfile, account.pw_uid, account.pw_gid)
@@ -135,7 +138,8 @@ def _build_template(pgbin: PgBin, where: Path, progress: Progress) -> None:
         progress("creating Arcade's schema and seed data ...")
         with contextlib.closing(cluster.connect("postgres")) as admin:
             with admin.cursor() as cur:
-                cur.execute(f"CREATE ROLE {APP_ROLE} LOGIN PASSWORD %s", (creds.app_password,))
+                # the secret, not the password: PgBouncer's auth file holds the same string
+                cur.execute(f"CREATE ROLE {APP_ROLE} LOGIN PASSWORD %s", (creds.app_scram,))
                 cur.execute(f"CREATE DATABASE {APP_DB} OWNER {APP_ROLE}")
         from arcade.seed import install
 

@@ -71,14 +71,15 @@ def render_ini(
 
 
 def render_userlist(user: str, password: str) -> str:
-    """PgBouncer's auth file: the user and password it checks clients against and logs in with."""
+    """PgBouncer's auth file: the user and what it checks clients against, the role's SCRAM secret
+    (lab.stack.scram) or, for a cluster made before the secret was kept, its password."""
     def quoted(text: str) -> str:
         return '"' + text.replace('"', '""') + '"'
 
     return f"{quoted(user)} {quoted(password)}\n"
 
 
-def write_config(home: Path, cfg: StackConfig, listen_port: int, db_port: int, password: str) -> Path:
+def write_config(home: Path, cfg: StackConfig, listen_port: int, db_port: int, secret: str) -> Path:
     """pgbouncer.ini and its auth file under `home`, readable by the server account only; the ini's path."""
     home.mkdir(mode=0o700, exist_ok=True)
     account = procs.service_user()
@@ -87,7 +88,7 @@ def write_config(home: Path, cfg: StackConfig, listen_port: int, db_port: int, p
         os.chown(home, *owner)
     home.chmod(0o700)
     auth = home / "userlist.txt"
-    write_atomic(auth, render_userlist(APP_ROLE, password), mode=0o600, owner=owner)
+    write_atomic(auth, render_userlist(APP_ROLE, secret), mode=0o600, owner=owner)
     ini = home / "pgbouncer.ini"
     write_atomic(ini, render_ini(cfg.pooler, listen_port=listen_port, db_port=db_port, dbname=APP_DB, user=APP_ROLE,
                                  auth_file=auth, statement_timeout_ms=cfg.web.statement_timeout_ms,

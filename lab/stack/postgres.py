@@ -43,13 +43,15 @@ class Secrets:
 
     superuser_password: str
     app_password: str
+    app_scram: str = ""  # the app role's SCRAM secret, as pg_authid holds it ("": a cluster made before it was kept)
 
     @classmethod
     def load(cls, path: Path) -> Secrets:
         return cls(**json.loads(path.read_text()))
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps({"superuser_password": self.superuser_password, "app_password": self.app_password}))
+        path.write_text(json.dumps({"superuser_password": self.superuser_password, "app_password": self.app_password,
+                                    "app_scram": self.app_scram}))
         path.chmod(0o600)
 
 

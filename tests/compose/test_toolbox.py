@@ -257,5 +257,10 @@ def test_enable_pooler_puts_pgbouncer_between_arcade_and_the_database(stack):
     clients = {row[0] for row in stack.sql("SELECT DISTINCT host(client_addr) FROM pg_stat_activity "
                                           "WHERE usename = 'arcade' AND client_addr IS NOT NULL")}
     assert clients == {ip}
+    # PgBouncer checks Arcade's logins against the role's SCRAM secret, the one PostgreSQL holds
+    (secret,), = stack.sql("SELECT rolpassword FROM pg_authid WHERE rolname = 'arcade'")
+    container = stack.client.containers.get(pgbouncer[0]["Id"])
+    code, userlist = container.exec_run(["cat", "/tmp/pgbouncer/userlist.txt"])
+    assert code == 0 and secret.startswith("SCRAM-SHA-256$") and userlist.decode() == f'"arcade" "{secret}"\n'
     assert act(stack, "enable-pooler")["already_enabled"] is True
     assert "pooler" in act(stack, "status")["services"]

@@ -78,6 +78,9 @@ def compose_env(name: str, run_dir: Path, config: StackConfig, ports: dict[str, 
         **{db_setting_variable(k): v for k, v in server_settings(config.db).items()},
         "LAB_DB_SUPERUSER_PASSWORD": creds["superuser_password"],
         "LAB_ARCADE_DB_PASSWORD": creds["app_password"],
+        # the role's SCRAM secret, given to PostgreSQL's first start and to PgBouncer ("": a
+        # volume made before it was kept, whose role has only its password)
+        "LAB_ARCADE_DB_SCRAM": creds.get("app_scram", ""),
         "LAB_ARCADE_ENV": str(run_dir / "arcade.env"),
         "LAB_TOXIPROXY_CONFIG": str(run_dir / "toxiproxy.json"),
         "LAB_FEATURES_DIR": str(run_dir / "web"),

@@ -12,6 +12,7 @@ The image check is here too: which images the stack's config needs, and whether 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from lab.stack import images as image_choice
 from lab.stack.compose.env import arcade_env, compose_env, env_file_text, proxy_links
 from lab.stack.config import StackConfig
 from lab.stack.files import write_atomic
+from lab.stack.scram import scram_secret
 from lab.stack.state import StackState
 
 
@@ -52,7 +54,9 @@ class RunFiles:
         path = self.run_dir / "secrets.json"
         if path.exists() and volume_exists:
             return self.load_secrets()
-        creds = {"superuser_password": secrets.token_urlsafe(18), "app_password": secrets.token_urlsafe(18)}
+        app_password = secrets.token_urlsafe(18)
+        creds = {"superuser_password": secrets.token_urlsafe(18), "app_password": app_password,
+                 "app_scram": scram_secret(app_password, os.urandom(16))}
         write_atomic(path, json.dumps(creds), mode=0o600)
         return creds
 

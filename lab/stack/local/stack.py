@@ -359,4 +359,4 @@ class LocalStack(StackBase):
         creds = postgres.Secrets.load(self.run_dir / "pg" / "secrets.json")
         pooler.write_config(specs.pooler_home(postgres.cluster_home(self.run_dir)), cfg,
                             listen_port=self._state.services["pooler"].port, db_port=self._state.services["db"].port,
-                            password=creds.app_password)
+                            secret=creds.app_scram or creds.app_password)
