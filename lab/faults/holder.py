@@ -49,22 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     stop, state = helper.begin(args, backends=[])
     conns: list[psycopg2.extensions.connection] = []
     lost_any = False
-    started = time.monotonic()
-    interval = args.ramp_s / max(1, args.connections)
-    while not stop.is_set():
-        if not lost_any and len(conns) < args.connections:
-            due = int((time.monotonic() - started) / interval) + 1 if interval else args.connections
-            while len(conns) < min(due, args.connections) and not stop.is_set():
-                try:
-                    conns.append(_open(args.dsn, args.session_state, args.lock if not conns else None))
-                except psycopg2.OperationalError:
-                    break  # full or down: try again on the next tick
-                state.set(backends=_backends(conns))
-        # short of the target: try again soon, so the leak wins slots as they free up
-        wait = 0.01 if not lost_any and len(conns) < args.connections else 0.1
-        readable, _, _ = select.select([c.fileno() for c in conns], [], [], wait) if conns else ([], [], [])
+
+    def drop_lost(wait: float) -> None:
+        """Forget the connections cut from the outside (waiting up to `wait` for news of one)."""
+        nonlocal lost_any
         if not conns:
             time.sleep(wait)
+            return
+        readable, _, _ = select.select([c.fileno() for c in conns], [], [], wait)
         for fd in readable:
             conn = next(c for c in conns if c.fileno() == fd)
             try:
@@ -75,6 +67,28 @@ def main(argv: list[str] | None = None) -> int:
             conns.remove(conn)
             lost_any = True
             state.set(backends=_backends(conns))
+
+    started = time.monotonic()
+    interval = args.ramp_s / max(1, args.connections)
+    while not stop.is_set():
+        # Cut connections first: a responder who just ended the leaked sessions has freed their
+        # slots, and a leak that took them again before noticing would outlive the remedy.
+        drop_lost(0)
+        if not lost_any and len(conns) < args.connections:
+            due = int((time.monotonic() - started) / interval) + 1 if interval else args.connections
+            while len(conns) < min(due, args.connections) and not stop.is_set():
+                try:
+                    conns.append(_open(args.dsn, args.session_state, args.lock if not conns else None))
+                except psycopg2.OperationalError:
+                    break  # full or down: try again on the next tick
+                state.set(backends=_backends(conns))
+                drop_lost(0)
+                if lost_any:
+                    break
+        if lost_any and not conns:
+            return 0
+        # short of the target: try again soon, so the leak wins slots as they free up
+        drop_lost(0.01 if not lost_any and len(conns) < args.connections else 0.1)
         if lost_any and not conns:
             return 0
     for conn in conns:

@@ -82,6 +82,35 @@ def test_connection_hog_cause_goes_when_a_responder_terminates_the_sessions(stac
     engine.revert_id(stack, fid)
 
 
+def test_a_leak_that_filled_the_server_takes_no_slot_back_once_a_responder_ends_some_sessions(stack):
+    """The holder retries every 10 ms while short of its target; once a responder has cut some of
+    its sessions it must not win back the slots they freed (a leak that regrew would outlive the
+    remedy, and the drill would never see its cause gone)."""
+    fid = engine.inject(stack, "connection_hog", {"connections": 200, "ramp_s": 0.5})
+    try:
+        def held() -> int:
+            (n,), = stack.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'arcade' "
+                              "AND state = 'idle in transaction' AND query = 'SELECT 1'")
+            return n
+
+        counts: list[int] = []
+        assert procs.wait_until(lambda: counts.append(held()) or counts[-5:] == [counts[-1]] * 5 and counts[-1] > 10,
+                                20, 0.2), counts  # the server is full: the count stands still
+        full = counts[-1]
+        stack.sql("SELECT pg_terminate_backend(pid) FROM (SELECT pid FROM pg_stat_activity "
+                  "WHERE application_name = 'arcade' AND state = 'idle in transaction' AND query = 'SELECT 1' "
+                  "ORDER BY backend_start LIMIT 5) AS oldest")
+        time.sleep(1.0)  # a hundred of its retries
+        # at most the connect or two it had in flight when the sessions were cut (measured: the
+        # old loop, which opened before it looked, took back all 5 every time), and then none
+        after = held()
+        assert full - 5 <= after <= full - 3, (full, after)
+        time.sleep(1.0)
+        assert held() == after
+    finally:
+        engine.revert_id(stack, fid)
+
+
 def test_db_max_connections(stack):
     fid = engine.inject(stack, "db_max_connections", {"value": 12})
     assert stack.sql("SHOW max_connections") == [("12",)]
