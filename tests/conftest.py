@@ -13,13 +13,16 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import pytest
@@ -33,6 +36,128 @@ from lab.stack.config import load_config
 from lab.stack.engine import engine
 from lab.stack.local import LocalStack
 from lab.stack.pgbin import find_pg_bin
+
+
+# Run with several workers (`make test`: pytest -n N --dist loadgroup --no-loadscope-reorder),
+# each test file is one group, sent whole to one worker, so its module- and package-scoped stacks
+# are made once; a test may name a group of its own (`xdist_group`, as each scenario's verify
+# does) to run beside the rest of its file.
+#
+# Tests marked `cpu_slot` either drive Arcade into overload (a surge drill, a load test) or measure
+# timings a starved CPU would spoil (the proxy's toxics); on a 2-core machine three of them at once
+# starve each other and their figures stop meaning anything. Across every worker of one run they
+# share CPU_SLOTS slots (a lock file each under the run's shared temporary directory); a test takes
+# one, or `cpu_slot(weight=2)` all of them; the other workers go on with the rest meanwhile.
+# Groups are handed out in LONGEST_FIRST's order: long ones first so none starts last, slot-taking
+# and other groups in turn so a worker seldom waits for a slot.
+CPU_SLOTS = int(os.environ.get("LAB_TEST_CPU_SLOTS", "2"))
+LONGEST_FIRST = (  # measured with `--durations=0`; groups not named here come after, in file order
+    "verify-march-2023-corrective-measures",
+    "tests/stack/test_conformance.py",
+    "verify-flagsmith-2024-health-check-churn",
+    "tests/runner/test_halt_recover.py",
+    "verify-joyent-2015-lock-queue",
+    "tests/compose/test_compose_up_down.py",
+    "verify-github-2018-cross-country-latency",
+    "tests/compose/test_compose_faults.py",
+    "verify-march-2023-db-overload",
+    "tests/compose/test_toolbox.py",
+    "verify-flagsmith-2023-migration-lock",
+    "tests/actions/test_act.py",
+    "verify-pydis-2020-connection-surge",
+    "tests/stack/test_up_down.py",
+    "tests/verify/test_verify_compose.py",
+    "tests/faults/test_faults.py",
+    "tests/runner/test_march.py",
+    "tests/stack/test_bad_input.py",
+    "tests/verify/test_verify_cli.py",
+    "tests/compose/test_two_teams.py",
+    "tests/monitor/test_monitor_live.py",
+    "tests/runner/test_cli.py",
+    "tests/catalog/test_corrective_measures.py",
+    "tests/runner/test_drill_reads_timeline.py",
+    "tests/console/test_team_replay.py",
+    "tests/timeline/test_observers.py",
+    "tests/compose/test_compose_march.py",
+    "tests/stack/test_services.py",
+    "tests/report/test_drill_report.py",
+    "tests/compose/test_compose_bad_input.py",
+    "tests/loadgen/test_loadgen_live.py",
+    "tests/console/test_under_surge.py",
+    "tests/proxy/test_proxy_datapath.py",
+)
+
+
+def _group(item: pytest.Item, root: Path) -> str:
+    for mark in item.iter_markers("xdist_group"):
+        return str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+    try:
+        return str(Path(str(item.fspath)).relative_to(root))
+    except ValueError:
+        return str(item.fspath)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist: every test in its file's group unless it names its own, and the groups in
+    LONGEST_FIRST's order (a stable sort: each file keeps its order). A run in one process keeps
+    pytest's order."""
+    if not hasattr(config, "workerinput"):
+        return
+    root = Path(str(config.rootpath))
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    for item in items:
+        if not any(True for _ in item.iter_markers("xdist_group")):
+            item.add_marker(pytest.mark.xdist_group(_group(item, root)))
+    items.sort(key=lambda item: rank.get(_group(item, root), len(rank)))
+
+
+@contextlib.contextmanager
+def cpu_slots(shared: Path, slots: int, weight: int = 1) -> Iterator[None]:
+    """Hold `weight` of the `slots` lock files under `shared` while the block runs (waits for them).
+
+    Weight 1 takes whichever slot is free; a heavier test takes slots 0, 1, ... in order, waiting
+    on each (the kernel wakes a waiting flock first, so light tests polling for a free slot do not
+    starve it)."""
+    shared.mkdir(parents=True, exist_ok=True)
+    held: list[Any] = []
+    try:
+        if weight >= slots:
+            for n in range(slots):
+                fh = open(shared / f"cpu-slot-{n}.lock", "w")
+                held.append(fh)
+                fcntl.flock(fh, fcntl.LOCK_EX)
+        else:
+            while not held:
+                for n in range(slots):
+                    fh = open(shared / f"cpu-slot-{n}.lock", "w")
+                    try:
+                        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        fh.close()
+                        continue
+                    held.append(fh)
+                    break
+                else:
+                    time.sleep(0.2)
+        yield
+    finally:
+        for fh in held:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
+
+
+@pytest.fixture(autouse=True)
+def _cpu_slot(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A `cpu_slot` test under xdist runs only while it holds its slots (CPU_SLOTS above);
+    `@pytest.mark.cpu_slot(weight=2)` takes them all (nothing else loads the machine meanwhile)."""
+    mark = request.node.get_closest_marker("cpu_slot")
+    if mark is None or not hasattr(request.config, "workerinput"):
+        yield
+        return
+    weight = int(mark.kwargs.get("weight", 1))
+    with cpu_slots(tmp_path_factory.getbasetemp().parent / "cpu-slots", CPU_SLOTS, weight):
+        yield
 
 
 @pytest.fixture(scope="session")

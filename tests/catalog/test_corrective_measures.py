@@ -13,7 +13,7 @@ from lab.stack.config import load_config
 from lab.stack.local import LocalStack
 from drill_watcher import run_drill
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.cpu_slot]
 
 
 @pytest.fixture(scope="module")

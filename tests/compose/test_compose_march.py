@@ -13,6 +13,11 @@ from lab.catalog import CATALOG
 from lab.faults import engine
 from lab.runner.drill import Drill, DrillOptions
 
+# A surge drill on containers: it takes every CPU slot (tests/conftest.py). Per-request
+# Arcade on a starved machine can tip into an overload that outlasts the leak (connections time
+# out while they are made, their slots still taken), and then the drill never heals.
+pytestmark = pytest.mark.cpu_slot(weight=2)
+
 SPEED = 10.0
 
 

@@ -14,7 +14,7 @@ from .console_helpers import drill_marker, shot, start_drill
 from lab.faults import engine
 from lab.timeline.store import TimelineStore
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.cpu_slot]
 SPEED = 5.0  # the success window is 30 drill s: 6 s of real time to resolve once the site is back
 
 

@@ -13,7 +13,7 @@ import requests
 from .console_helpers import ensure_halted, start_drill, wait_for
 from lab.timeline.store import TimelineStore
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.cpu_slot]
 PAGES = ("/team", "/status", "/chart.svg", "/history", "/facilitator", "/facilitator/score")
 WINDOW_S = 8.0
 

@@ -56,6 +56,7 @@ def _wait_for(predicate, timeout: float) -> bool:
     return False
 
 
+@pytest.mark.cpu_slot
 def test_a_surge_fires_and_resolves_site_availability_low(make_stack, tmp_path):
     """Traffic ramps up until the site breaks (wherever this machine's capacity is), holds there,
     then stops: the alert fires within 10 s of the breach and resolves after recovery."""
@@ -159,6 +160,7 @@ def test_cli_monitor_prints_seconds_and_rejects_bad_rules(gameday, tmp_path):
     assert live.returncode == 0 and "availability" in live.stdout and "db connections" in live.stdout, live.stdout
 
 
+@pytest.mark.cpu_slot  # 250 requests a second through a pool of four
 def test_db_connections_saturated_fires_unless_the_scenario_switches_it_off(make_stack):
     stack = make_stack("loadgen.enabled=true", "db.max_connections=10", "web.pool_size=4")
     quiet = apply_overrides(FAST, {"DbConnectionsSaturated": {"enabled": False}})

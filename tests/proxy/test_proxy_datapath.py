@@ -11,6 +11,9 @@ import time
 import pytest
 from proxy_helpers import EchoServer, connect, free_port, recv_exactly
 
+# the toxics' timings are measured to a few milliseconds: a starved CPU spoils them (tests/conftest.py)
+pytestmark = pytest.mark.cpu_slot
+
 
 def closest(target: float, attempts: int, measure) -> float:
     """The measurement closest to ``target`` over a few attempts: a loaded machine's scheduler

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.cpu_slot]
 
 
 @pytest.fixture

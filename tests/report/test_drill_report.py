@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.cpu_slot]
 
 
 def test_the_autopilot_drill_prints_its_card_and_report_paths_and_scores_at_par(gameday, run_root):

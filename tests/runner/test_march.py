@@ -13,7 +13,9 @@ from lab.runner.drill import Drill
 from lab.stack.config import load_config
 from lab.stack.local import LocalStack
 
-pytestmark = pytest.mark.integration
+# Surge drills timed in drill seconds (the site down within a minute of the surge): they take every
+# CPU slot (tests/conftest.py), as a neighbour's drill would slow the leak and the outage.
+pytestmark = [pytest.mark.integration, pytest.mark.cpu_slot(weight=2)]
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.cpu_slot]
 
 
 def _hammer(url: str, clients: int, seconds: float, stack) -> tuple[collections.Counter, int, list[int]]:

@@ -18,7 +18,7 @@ HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures" / "scenarios"
 DOCKER = engine_answers()
 
-pytestmark = [pytest.mark.integration,
+pytestmark = [pytest.mark.integration, pytest.mark.cpu_slot(weight=2),  # surge drills on containers
               pytest.mark.skipif(not DOCKER, reason="no Docker engine answers (`docker info` fails)")]
 
 
