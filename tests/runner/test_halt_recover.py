@@ -119,8 +119,11 @@ def test_kill_9_of_the_runner_then_recover_leaves_nothing_active(kill_stack, kin
     assert procs.wait_until(lambda: readyz(stack) == 200, 20, 0.2)
     assert stack.sql("SHOW max_connections") == [("40",)]
     assert stack.sql("SELECT count(*) FROM pg_indexes WHERE indexname = 'best_scores_leaderboard'") == [(1,)]
-    assert stack.sql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'arcade' "
-                     "AND state = 'idle in transaction'") == [(0,)]
+    # no leaked session left: Arcade's own requests may sit idle in a transaction for a moment
+    # between two statements, a leaked one for as long as its holder lives
+    assert procs.wait_until(lambda: stack.sql(
+        "SELECT count(*) FROM pg_stat_activity WHERE usename = 'arcade' AND state = 'idle in transaction' "
+        "AND state_change < now() - interval '2 seconds'") == [(0,)], 10, 0.5)
     holders = [p for p in psutil.process_iter(["cmdline"])
                if "lab.faults.holder" in (p.info["cmdline"] or []) and str(stack.run_dir) in " ".join(p.info["cmdline"])]
     assert not holders
