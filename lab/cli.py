@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("lab.runner.cli:list_scenarios", "List the scenarios: id, title, difficulty, source incident."),
     "drill": ("lab.runner.cli:drill", "Run a scenario against a stack and record what happens."),
     "halt": ("lab.runner.cli:halt", "Stop the running drill; every active fault is reverted."),
+    "start": ("lab.runner.cli:start", "Start the clock of a drill waiting in its lobby (drill --lobby)."),
     "verify": ("lab.verify.cli:verify", "Check every scenario still breaks the site and heals (CI; --junit FILE)."),
     "act": ("lab.actions.cli:act", "Run a responder tool (inspect-db, restart, ...); recorded on the timeline."),
     "ack": ("lab.actions.cli:ack", "Acknowledge the alert: someone is on it."),

@@ -21,8 +21,11 @@ out = Console(highlight=False)
 @click.option("--scenarios", "scenario_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               default=None, help="Directory of scenarios the facilitator can start [default: the lab's scenarios/].")
 @click.option("--quiet", is_flag=True, help="Print nothing (the address and tokens are in <root>/console/<name>/console.json).")
+@click.option("--stop", is_flag=True, help="Stop the console serving NAME (e.g. left up by `drill --console` for the "
+                                           "debrief) instead of starting one.")
 @stack_options
-def console(host: str, port: int, scenario_dir: Path | None, quiet: bool, name: str, root: Path | None) -> None:
+def console(host: str, port: int, scenario_dir: Path | None, quiet: bool, stop: bool, name: str,
+            root: Path | None) -> None:
     """Serve the drill console for the stack NAME: the team view, the facilitator view, history."""
     from lab.catalog import CATALOG
     from lab.console.app import ConsoleConfig
@@ -30,6 +33,12 @@ def console(host: str, port: int, scenario_dir: Path | None, quiet: bool, name: 
 
     base = (root or default_root()).absolute()
     check_name(name)  # the stack name is checked like every other command's
+    if stop:
+        from lab.console.info import stop_console
+
+        pid = stop_console(base, name)
+        out.print(f"console of '{name}' stopped (pid {pid})" if pid else f"no console is serving '{name}'")
+        return
     config = ConsoleConfig(stack=name, root=base, scenario_dir=(scenario_dir or CATALOG.scenario_dir).absolute())
 
     def announce(info: dict[str, object]) -> None:

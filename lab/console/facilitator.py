@@ -38,9 +38,7 @@ def page() -> Any:
         except LabError as exc:
             load_error = str(exc)
     events = view.watch.events if view.watch else []
-    report = None
-    if view.phase == "ended" and view.watch and (view.watch.run_dir / rundir.REPORT_HTML).is_file():
-        report = view.watch.run_dir.name
+    report = view.watch.run_dir.name if view.phase == "ended" and view.watch and view.watch.outcome else None
     return render_template(
         "facilitator.html", view=view, scenario=scenario, card=card, load_error=load_error, events=events,
         catalog=st.catalog(), faults=FAULTS, released=view.watch.released_hints() if view.watch else set(),
@@ -75,9 +73,19 @@ def start() -> Any:
     responder = form.get("responder", "")
     if responder not in RESPONDERS:
         raise UsageError(f"responder: unknown responder {responder!r}; valid: people, autopilot, wrong_turns")
+    lobby = form.get("lobby", "") in ("1", "on", "yes", "true")
     st = state()
-    st.start(form.get("scenario", ""), team, speed, RESPONDERS[responder])
-    flash(f"starting {form.get('scenario')} for team {team} at speed {speed:g}", "ok")
+    st.start(form.get("scenario", ""), team, speed, RESPONDERS[responder], lobby=lobby)
+    flash(f"{'opening the lobby of' if lobby else 'starting'} {form.get('scenario')} for team {team} at speed "
+          f"{speed:g}" + ("; start the clock when the room is ready" if lobby else ""), "ok")
+    return redirect(url_for("facilitator.page"), code=303)
+
+
+@bp.post("/go")
+@require("facilitator")
+def go() -> Any:
+    run_id = state().go(actor())
+    flash(f"the clock runs: drill {run_id} started", "ok")
     return redirect(url_for("facilitator.page"), code=303)
 
 

@@ -1,14 +1,14 @@
-"""Past runs with their scores, a leaderboard per scenario, and each run's report (facilitator
-only: a report tells what the scenario hides)."""
+"""Past runs with their scores, a leaderboard per scenario, and each run's report (the facilitator's
+for every run; a team's for its own run once it has ended: a report tells what the scenario hides)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any
 
-from flask import Blueprint, render_template, send_file
+from flask import Blueprint, abort, render_template, send_file
 
-from lab.console.auth import require
+from lab.console.auth import require, role
 from lab.console.state import Conflict, RunSummary, state
 from lab.timeline import rundir
 
@@ -32,10 +32,15 @@ def page() -> Any:
 
 
 @bp.get("/runs/<run_id>/report")
-@require("facilitator")
+@require("team", "facilitator")
 def report(run_id: str) -> Any:
+    """A run's report: the facilitator's for any run, the team's for its own run once it has ended."""
     st = state()
     run_dir = st.run_dir(run_id)
+    if role() == "team":
+        view = st.view()
+        if view.watch is None or view.watch.run_dir.name != run_id or view.phase != "ended":
+            abort(403)
     page = run_dir / rundir.REPORT_HTML
     if not page.is_file():
         if st.watch(run_dir).refresh().outcome is None:

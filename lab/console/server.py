@@ -3,7 +3,9 @@ long-lived event stream never blocks a page), its address and tokens in `console
 every path out the drill it started stopped and that file removed.
 
 `ConsoleProcess` runs `gameday console` as a child for `gameday drill --console`: in a session of
-its own, so Ctrl-C halts the drill but leaves the console up for the debrief.
+its own, so Ctrl-C halts the drill but leaves the console up; once the drill has ended the launcher
+lets it go on serving for the debrief (History, the report) until `gameday console --stop` or
+`gameday down` stops it.
 """
 
 from __future__ import annotations
@@ -24,13 +26,10 @@ from typing import Any
 from werkzeug.serving import make_server
 
 from lab.console.app import ConsoleConfig, create_app
+from lab.console.info import info_path
 from lab.console.state import EXTENSION
 from lab.errors import PortInUseError, StackError
 from lab.stack import procs
-
-
-def info_path(root: Path, stack: str) -> Path:
-    return root / "console" / stack / "console.json"
 
 
 def is_loopback(host: str) -> bool:
@@ -125,6 +124,10 @@ class ConsoleProcess:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def detach(self) -> None:
+        """Leave the console running after this process ends (it is in a session of its own)."""
+        self.proc = None
+
     def stop(self) -> None:
         proc = self.proc
         if proc is None or proc.poll() is not None:
@@ -136,20 +139,6 @@ class ConsoleProcess:
             proc.kill()
             proc.wait()
 
-    def linger(self, echo: Callable[[str], None]) -> None:
-        """In a terminal, keep the console up for the debrief until Ctrl-C; otherwise return."""
-        if not sys.stdin.isatty() or self.proc is None:
-            return
-        echo(f"The console stays up for the debrief at {self.info.get('url')}; Ctrl-C to stop it.")
-        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-        try:
-            while self.proc.poll() is None:
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            signal.signal(signal.SIGINT, previous)
-
 
 def banner(info: dict[str, Any]) -> list[str]:
     url = info["url"]
@@ -158,3 +147,4 @@ def banner(info: dict[str, Any]) -> list[str]:
         f"  facilitator token: {info['facilitator_token']}   ({url}login?token={info['facilitator_token']})",
         f"  team token:        {info['team_token']}   ({url}login?token={info['team_token']})",
     ]
+

@@ -34,7 +34,7 @@ from lab.stack.open import open_stack
 from lab.timeline import rundir
 from lab.timeline.recorder import drill_marker
 
-PHASES = ("none", "starting", "running", "finishing", "ended")
+PHASES = ("none", "starting", "lobby", "running", "resolving", "finishing", "ended")
 EXTENSION = "console_state"  # where the app keeps its ConsoleState
 
 
@@ -53,11 +53,28 @@ class DrillView:
 
     @property
     def live(self) -> bool:
-        return self.phase in ("starting", "running", "finishing")
+        return self.phase in ("starting", "lobby", "running", "resolving", "finishing")
+
+    @property
+    def clock_running(self) -> bool:
+        """The drill's clock runs: the team's actions count (the incident is on, or being watched after its resolve)."""
+        return self.phase in ("running", "resolving")
+
+    @property
+    def waiting(self) -> str:
+        """What the drill is waiting for, as the facilitator is told ("" when it says nothing)."""
+        return str(self.marker.get("waiting") or "") if self.live else ""
+
+    @property
+    def team_waiting(self) -> str:
+        """What the team is told the drill is waiting for ("" outside the relapse window and the lobby)."""
+        if self.phase == "lobby":
+            return "The drill has not started: read the story. The clock starts when the facilitator starts it."
+        return str(self.marker.get("team_waiting") or "") if self.live else ""
 
     def drill_s(self) -> float | None:
         """Drill time now (running), or the last probe's (otherwise)."""
-        if self.phase == "running" and "started_wall" in self.marker:
+        if self.clock_running and "started_wall" in self.marker:
             return (time.time() - float(self.marker["started_wall"])) * float(self.marker.get("speed", 1))
         if self.watch and self.watch.events:
             return self.watch.events[-1].offset_s
@@ -118,7 +135,9 @@ class ConsoleState:
         child_alive = self._child_alive()
         if marker.get("run_dir"):
             self.current = Path(marker["run_dir"])
-            phase = "running" if "started_wall" in marker else "starting"
+            phase = str(marker.get("phase") or ("running" if "started_wall" in marker else "starting"))
+            if phase not in PHASES:
+                phase = "running" if "started_wall" in marker else "starting"
             return DrillView(phase, self.watch(self.current).refresh(), marker)
         watch = self.watch(self.current).refresh() if self.current else None
         if child_alive:  # bringing the stack up, or writing the reports after the drill
@@ -186,8 +205,9 @@ class ConsoleState:
                              f"valid: {', '.join(known) or 'none in ' + str(self.scenario_dir)}")
         return known[ref]
 
-    def start(self, scenario_ref: str, team: str, speed: float, responder: str | None) -> None:
-        """Run `gameday drill` for the facilitator, in the background; Conflict if one is live."""
+    def start(self, scenario_ref: str, team: str, speed: float, responder: str | None, lobby: bool = False) -> None:
+        """Run `gameday drill` for the facilitator, in the background (`lobby`: the clock waits for
+        `go()`); Conflict if one is live."""
         with self._start_lock:
             if self.view().live:
                 raise Conflict("a drill is already running on this stack; halt it first")
@@ -199,11 +219,25 @@ class ConsoleState:
                 cmd.append("--autopilot")
             elif responder == "wrong_turns":
                 cmd.append("--wrong-turns")
+            if lobby:
+                cmd.append("--lobby")
             with open(self.files / "drill.log", "wb") as log:
                 self.child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                               start_new_session=True)
             self._child_meta = (time.time(), f"-{scenario.id}-{team}")
             self.child_error = None
+
+    def go(self, actor: str, timeout: float = 10.0) -> str:
+        """Start the clock of the drill waiting in its lobby (what `gameday start` does); its run id."""
+        from lab.timeline.recorder import request_start
+
+        try:
+            info = request_start(self.stack, actor)
+        except UsageError as exc:
+            raise Conflict(str(exc)) from None
+        if not procs.wait_until(lambda: (drill_marker(self.stack) or {}).get("phase") != "lobby", timeout, 0.05):
+            raise LabError(f"the drill (pid {info['pid']}) did not leave its lobby within {timeout:.0f} s")
+        return str(info["run_id"])
 
     def halt(self, timeout: float = 20.0) -> None:
         """What `gameday halt` does: SIGTERM the drill; it reverts every fault and ends."""

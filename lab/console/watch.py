@@ -120,6 +120,13 @@ class RunWatch:
         event = self.first("drill.ended")
         return str(event.data.get("outcome")) if event else None
 
+    @property
+    def ending(self) -> str:
+        """How a people's drill ended, in words ("" until it did, or when it ended otherwise)."""
+        event = next((e for e in reversed(self.events) if e.kind in ("drill.resolved", "drill.resolved_too_early")),
+                     None)
+        return str(event.data.get("reason") or "") if event else ""
+
     def released_hints(self) -> set[str]:
         return {str(e.data.get("id")) for e in self.events if e.kind == "hint.released"}
 

@@ -101,12 +101,17 @@ class FaultStep(_Model):
 
 
 class Success(_Model):
-    """When the drill counts as recovered."""
+    """When the drill counts as recovered, and how long a declared resolution is watched."""
 
     slo_holds_s: float = Field(30.0, gt=0, le=3600)
     availability_min: float = Field(0.99, ge=0, le=1)
     causes_gone: bool | list[str] = Field(
         True, description="true: every fault's cause must be gone; or the ids of the faults whose cause must be"
+    )
+    relapse_window_s: float = Field(
+        60.0, gt=0, le=3600,
+        description="drill seconds the lab watches after the team declares the incident resolved: the SLO must "
+                    "hold and the causes stay gone, or the drill ends 'resolved too early'",
     )
 
     def must_be_gone(self, fault_ids: list[str]) -> list[str]:

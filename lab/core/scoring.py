@@ -543,6 +543,13 @@ def _coordination(ctx: _Context) -> list[Point]:
     said = [e for e in internal if re.search(pattern, str(arguments(e).get("text") or ""), re.I)]
     items.append(Point(2 if said else 0, 2, "updates say when the next one comes" if said
                        else "no update says when the next one comes", tuple(e.id for e in said[:1])))
+    ending = _first(reversed(ctx.events), lambda e: e.kind in ("drill.resolved", "drill.resolved_too_early"))
+    if ending is not None:  # a people's drill: the team's resolve, judged over the relapse window
+        held = ending.kind == "drill.resolved"
+        reason = str(ending.data.get("reason") or "")
+        items.append(Point(3 if held else 0, 3, ("declared resolved, and the fix held through the relapse window"
+                                                 if held else f"declared resolved too early: {reason}"),
+                           tuple(i for i in (ending.data.get("resolve_event"), ending.id) if isinstance(i, int))))
     return items
 
 

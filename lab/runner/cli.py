@@ -31,6 +31,25 @@ from lab.timeline import rundir
 console = Console(highlight=False)
 
 
+class Duration(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.2
+    """A duration option: 90, 90s, 5m, 1h30m."""
+
+    name = "duration"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, (int, float)):
+            return float(value)
+        from lab.core.duration import parse_duration
+
+        try:
+            seconds = parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        if not 0 <= seconds <= 24 * 3600:
+            self.fail(f"{value!r} is out of range; use 0 to 24h", param, ctx)
+        return seconds
+
+
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 def validate(files: tuple[Path, ...]) -> None:
@@ -109,17 +128,33 @@ def _stack_for(scenario, name: str, root: Path | None,  # type: ignore[no-untype
 @click.option("--stack", "kind", type=click.Choice(KINDS), default=None,
               help="Where to start Arcade when no stack runs under --name: local (default) or compose.")
 @click.option("--console", "with_console", is_flag=True,
-              help="Also serve the web console (`gameday console`) for the facilitator and the team.")
+              help="Also serve the web console (`gameday console`) for the facilitator and the team; it keeps "
+                   "serving after the drill for the debrief (stop it with `gameday console --stop`).")
+@click.option("--lobby", is_flag=True,
+              help="Open a lobby first: the team reads the story while baseline traffic runs; the clock starts "
+                   "when the facilitator says so (the console's Start button, or `gameday start`).")
+@click.option("--start-after", type=Duration(), default=None, metavar="DURATION",
+              help="With or without --lobby: start the clock by itself this long after the lobby opens (90s, 5m).")
 @stack_options
 def drill(scenario_ref: str, team: str, responder: str | None, speed: float, keep_stack: bool, quiet: bool,
-          steady_timeout: float, kind: str | None, with_console: bool, name: str, root: Path | None) -> None:
-    """Run a scenario: check the steady state, inject its faults on schedule, record everything."""
+          steady_timeout: float, kind: str | None, with_console: bool, lobby: bool, start_after: float | None,
+          name: str, root: Path | None) -> None:
+    """Run a scenario: check the steady state, inject its faults on schedule, record everything.
+
+    With people responding, the drill ends when the team declares the incident resolved (`gameday
+    resolve`) and the fix holds through the scenario's relapse window ("resolved"), or does not
+    ("resolved too early"), or at the time limit."""
     scenario, text = CATALOG.load(CATALOG.resolve(scenario_ref))
     web = _console(name, root) if with_console else None  # stopped when this command ends, on every path
     stack, started_here = _stack_for(scenario, name, root, kind)
     try:
         options = DrillOptions(team=team, speed=speed, responder=responder, actor=responder or getpass.getuser(),
-                               steady_timeout_s=steady_timeout)
+                               steady_timeout_s=steady_timeout, lobby=lobby, start_after_s=start_after)
+        if (lobby or start_after is not None) and not quiet:
+            console.print(f"lobby: the clock starts when the facilitator says so (`gameday start --name {name}`"
+                          + (", or the console's Start button" if with_console else "")
+                          + (f"), or by itself after {start_after:.0f} s" if start_after is not None else ")"),
+                          soft_wrap=True)
         if not quiet:
             console.print(f"[bold]{scenario.title}[/]")
             console.print(" ".join(scenario.story.told.split()), soft_wrap=True)
@@ -139,21 +174,27 @@ def drill(scenario_ref: str, team: str, responder: str | None, speed: float, kee
     if not quiet:
         console.print()
         _print_timeline(result.run_dir)
-    colour = {"recovered": "green", "time_limit": "red", "halted": "yellow"}[result.outcome]
+    colour = {"recovered": "green", "resolved": "green", "resolved_too_early": "yellow", "time_limit": "red",
+              "halted": "yellow"}.get(result.outcome, "red")
     console.print(
-        f"[{colour}]{result.outcome}[/] after {result.drill_seconds:.0f} drill s ({result.real_seconds:.0f} s real); "
+        f"[{colour}]{result.outcome.replace('_', ' ')}[/] after {result.drill_seconds:.0f} drill s ({result.real_seconds:.0f} s real); "
         f"{result.events} events in {result.run_dir}"
     )
     # --- score card and reports (lab.report) ---
     from lab.report.cli import after_drill
 
     after_drill(result.run_dir)
-    if web is not None:
-        web.linger(console.print)
+    if web is not None:  # the drill ran: the console outlives it for the debrief
+        web.detach()
+        url = web.info.get("url", "")
+        console.print(f"The console keeps serving the debrief at {url} (History, the report: "
+                      f"{url}runs/{result.run_id}/report); stop it with `gameday console --stop --name {name}` "
+                      f"or `gameday down --name {name}`.", soft_wrap=True)
 
 
 def _console(name: str, root: Path | None) -> ConsoleProcess:
-    """`gameday console` for this stack, in a child process tied to this command's lifetime."""
+    """`gameday console` for this stack, in a child process: stopped if the drill does not run (refused,
+    failed), left serving for the debrief once it has."""
     from lab.console.server import ConsoleProcess, banner
     from lab.stack.state import default_root
 
@@ -177,6 +218,20 @@ def _print_timeline(run_dir: Path) -> None:
             detail = ", ".join(f"{k}={v}" for k, v in data["result"].items() if not isinstance(v, (list, dict)))
         table.add_row(f"{event.offset_s:7.0f}", event.source.value, event.kind, str(detail)[:70])
     console.print(table)
+
+
+@click.command()
+@stack_options
+def start(name: str, root: Path | None) -> None:
+    """Start the clock of the drill waiting in its lobby on stack NAME (`gameday drill --lobby`)."""
+    from lab.timeline.recorder import drill_marker, request_start
+
+    stack = stack_named(name, root)
+    info = request_start(stack, getpass.getuser())
+    if not procs.wait_until(lambda: (drill_marker(stack) or {}).get("phase") != "lobby", 10.0, 0.05):
+        raise UsageError(f"the drill (pid {info['pid']}) did not leave its lobby within 10 s; "
+                         f"`gameday halt --name {name}` stops it")
+    console.print(f"drill {info['run_id']} started: the clock runs")
 
 
 @click.command()

@@ -2,8 +2,11 @@
 
     recover leftovers ─▶ baseline traffic ─▶ monitor ─▶ steady state? ──no──▶ refuse (nothing injected)
                                                             │ yes
+                                           lobby (--lobby, --start-after): the story told, baseline
+                                           traffic on, until the facilitator starts the clock
                 ┌──────────────── every 50 ms ──────────────┘
-                │ halt? ─▶ alerts ─▶ due steps (inject, revert, respond, hints) ─▶ recovered? time limit?
+                │ halt? ─▶ alerts ─▶ due steps (inject, revert, respond, hints) ─▶ ended? (lab.runner.ending:
+                │          the team's resolve and its relapse window; scripted responders: recovered) time limit?
                 └─▶ finally: revert this run's faults, traffic back to baseline, drill.ended
 
 The run directory `<root>/runs/<run-id>/` keeps a copy of the scenario, the events (JSONL),
@@ -14,7 +17,6 @@ journal.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import threading
@@ -38,7 +40,9 @@ from lab.monitor.load import LoadControl
 from lab.monitor.monitor import Monitor, MonitorConfig, MonitorThread, Tick, tick_record
 from lab.monitor.probe import ProbeConfig
 from lab.monitor.rules import default_rules
+from lab.runner import ending
 from lab.runner.clock import Clock
+from lab.runner.people import PeopleMixin
 from lab.stack.base import Stack
 from lab.timeline import rundir
 from lab.timeline.observers import EXPLAIN_WINDOW_S, explained_by, observers_for
@@ -56,13 +60,15 @@ class DrillOptions:
     responder: str | None = None  # "autopilot", "wrong_turns" or None (people respond)
     actor: str = "team"
     steady_timeout_s: float = 30.0
+    lobby: bool = False  # wait for the facilitator's start (or start_after_s) before the clock runs
+    start_after_s: float | None = None  # real seconds in the lobby before the clock starts by itself
 
 
 @dataclass
 class DrillResult:
     run_id: str
     run_dir: Path
-    outcome: str  # "recovered", "time_limit", "halted" (refused and error raise instead)
+    outcome: str  # "resolved", "resolved_too_early", "recovered", "time_limit", "halted" (refused, error raise)
     drill_seconds: float
     real_seconds: float
     events: int
@@ -94,7 +100,7 @@ def _run_id(scenario: Scenario, team: str) -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{scenario.id}-{team}"
 
 
-class Drill:
+class Drill(PeopleMixin):
     """Runs one scenario on one stack; `halt()` may be called from any thread or a signal handler."""
 
     def __init__(self, scenario: Scenario, scenario_text: str, stack: Stack, options: DrillOptions,
@@ -125,6 +131,13 @@ class Drill:
         self._recent: list[Event] = []  # the last EXPLAIN_WINDOW_S seconds of events, and a margin
         self._read_lock = threading.Lock()
         self._faults_in_flight: list[str] = []  # kinds being injected or reverted right now
+        self.marker_path = self.stack.run_dir / rundir.DRILL_MARKER
+        self._marker: dict[str, Any] = {}
+        self._resolve_seen: Event | None = None  # the team's first `resolve`, once read
+        self.resolution: ending.Resolution | None = None
+        self._recovered_at: float | None = None  # a people's drill: when the lab saw the site recovered
+        self._last_waiting = 0.0
+        self._present: list[str] = []  # causes still present, as last checked during the relapse window
 
     # --- public ------------------------------------------------------------------------------
 
@@ -132,8 +145,8 @@ class Drill:
         self._halt.set()
 
     def run(self) -> DrillResult:
-        marker = self.stack.run_dir / rundir.DRILL_MARKER
-        marker.write_text(json.dumps({"pid": os.getpid(), "run_id": self.run_id, "run_dir": str(self.run_dir)}))
+        marker = self.marker_path
+        self._set_marker(pid=os.getpid(), run_id=self.run_id, run_dir=str(self.run_dir), phase="starting")
         real_start = time.monotonic()
         outcome = "refused"  # until the steady state holds
         try:
@@ -148,17 +161,23 @@ class Drill:
             with MonitorThread(watcher) as monitor:
                 self.monitor = monitor
                 steady = self._steady_state()
+                self.record(Source.RUNNER, "steady_state.ok", steady, offset_s=0.0)
+                started_by = self._lobby() if self.options.lobby or self.options.start_after_s is not None else None
+                if self._halt.is_set():
+                    self.record(Source.FACILITATOR, "drill.halt", {"in": "lobby"}, offset_s=0.0)
+                    outcome = "halted"
+                    return self._result(outcome, real_start)
                 self.clock = Clock(self.options.speed)
                 self.timeline.started_mono = time.monotonic()
-                self.record(Source.RUNNER, "steady_state.ok", steady)
                 self.record(Source.RUNNER, "drill.started", {
                     "scenario": self.scenario.id, "team": self.options.team, "speed": self.options.speed,
                     "responder": self.options.responder, "run_id": self.run_id,
                     "time_limit_s": self.scenario.time_limit_s,
+                    "started_wall": round(time.time() - self.clock.now() / self.options.speed, 3),
+                    **({"started_by": started_by} if started_by else {}),
                 })
-                marker.write_text(json.dumps({"pid": os.getpid(), "run_id": self.run_id, "run_dir": str(self.run_dir),
-                                              "started_wall": time.time() - self.clock.now() / self.options.speed,
-                                              "speed": self.options.speed}))
+                self._set_marker(phase="running", speed=self.options.speed,
+                                 started_wall=time.time() - self.clock.now() / self.options.speed)
                 self.started.set()
                 outcome = "halted"
                 observe = observers_for(self.stack, self.observed)
@@ -179,7 +198,10 @@ class Drill:
                 self._cleanup(outcome)
             finally:
                 marker.unlink(missing_ok=True)
-        return DrillResult(self.run_id, self.run_dir, outcome, round(self.clock.now(), 1),
+        return self._result(outcome, real_start)
+
+    def _result(self, outcome: str, real_start: float) -> DrillResult:
+        return DrillResult(self.run_id, self.run_dir, outcome, round(self.clock.now(), 1) if self.started.is_set() else 0.0,
                            round(time.monotonic() - real_start, 1), len(self.timeline.read()))
 
     # --- recording -----------------------------------------------------------------------------
@@ -213,6 +235,8 @@ class Drill:
         for event in events:
             if event.source is Source.FACILITATOR and event.kind == "hint.released":
                 self.done.add(f"hint:{event.data.get('id')}")  # released early: not again on schedule
+            if event.source is Source.TEAM and event.kind == "resolve" and self._resolve_seen is None:
+                self._resolve_seen = event
             if event.source is Source.TEAM and event.kind == "escalate":
                 team = str((event.data.get("args") or {}).get("team", "")) or "another"
                 self.escalations.append(escalation.Escalation(team, event.offset_s))
@@ -304,9 +328,20 @@ class Drill:
             self._update_status(now, availability, p95)
             if availability is not None and availability < self.scenario.success.availability_min and self.fault_ids:
                 self.breached = True
-            if self._recovered(availability):
-                self.record(Source.RUNNER, "drill.recovered", {"availability": availability, "p95_ms": p95})
-                return "recovered"
+            if self._resolve_seen is not None and self.resolution is None:
+                self._open_resolution(self._resolve_seen, now)
+            if self.resolution is not None:
+                ended = self._watch_resolution(now)
+                if ended is not None:
+                    return ended
+            elif self._recovered_at is None and self._recovered(availability):
+                if self.options.responder is not None:  # scripted: the lab's test is the end
+                    self.record(Source.RUNNER, "drill.recovered", {"availability": availability, "p95_ms": p95})
+                    return "recovered"
+                self._recovered_at = now  # people: the incident ends when they say so
+                self.record(Source.RUNNER, "drill.recovered", {"availability": availability, "p95_ms": p95,
+                                                               "awaiting": "resolve"})
+            self._update_waiting(now)
             if now >= self.scenario.time_limit_s:
                 self.record(Source.RUNNER, "drill.time_limit", {"availability": availability})
                 return "time_limit"

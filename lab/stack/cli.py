@@ -91,6 +91,10 @@ def down(name: str, root: Path | None, every: bool, purge: bool, keep_data: bool
         was_up = stack.down(purge=purge, keep_data=keep_data)
         verb = "stopped" if was_up else "was not running"
         console.print(f"stack '{stack_name}' {verb}" + (" (data purged)" if purge else ""))
+        from lab.console.info import stop_console
+
+        if stop_console(stack.root, stack_name):  # one left serving the debrief
+            console.print(f"console of '{stack_name}' stopped")
     if every and not names:
         console.print("no stacks to stop")
 

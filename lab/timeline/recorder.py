@@ -8,6 +8,7 @@ and the drill's clock (wall time since the start, times the speed).
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,9 @@ def active_drill(stack: Stack) -> ActiveDrill:
         raise UsageError(
             f"no drill is running on stack '{stack.name}'; start one with `gameday drill SCENARIO --name {stack.name}`"
         )
+    if info.get("phase") == "lobby":
+        raise UsageError(f"the drill on stack '{stack.name}' is in its lobby: nothing counts until the facilitator "
+                         f"starts the clock (the console's Start button, or `gameday start --name {stack.name}`)")
     if "started_wall" not in info:
         raise UsageError(f"the drill on stack '{stack.name}' is still checking the steady state; try again in a moment")
     return ActiveDrill(int(info["pid"]), info["run_id"], Path(info["run_dir"]), float(info["started_wall"]),
@@ -62,3 +66,22 @@ def active_drill(stack: Stack) -> ActiveDrill:
 def record_team(drill: ActiveDrill, kind: str, actor: str, data: dict[str, Any]) -> Event:
     """Append a team event (fsynced before this returns)."""
     return TimelineStore(drill.run_dir / rundir.EVENTS).append(Source.TEAM, kind, actor, data, offset_s=drill.offset())
+
+
+def write_marker(path: Path, info: dict[str, Any]) -> None:
+    """Replace the drill marker in one step (the console and team commands read it at any moment)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(info))
+    os.replace(tmp, path)
+
+
+def request_start(stack: Stack, actor: str) -> dict[str, Any]:
+    """Tell the drill waiting in its lobby on `stack` to start its clock; UsageError when none waits."""
+    info = drill_marker(stack)
+    if not info:
+        raise UsageError(f"no drill is running on stack '{stack.name}'; open a lobby with "
+                         f"`gameday drill SCENARIO --lobby --name {stack.name}`")
+    if info.get("phase") != "lobby":
+        raise UsageError(f"the drill on stack '{stack.name}' is not waiting in a lobby (it is {info.get('phase') or 'starting'})")
+    write_marker(stack.run_dir / rundir.DRILL_GO, {"by": actor, "wall": time.time()})
+    return info

@@ -7,6 +7,7 @@
         faults.jsonl               FAULTS       this run's part of the fault journal
         report.md, report.html     REPORT_MD, REPORT_HTML
     <stack run dir>/drill.json     DRILL_MARKER the drill running on a stack (lab.timeline.recorder)
+    <stack run dir>/drill.go       DRILL_GO     the facilitator's word to start a drill waiting in its lobby
 
 A run directory is one holding `events.jsonl`. An SLI line that does not parse (a torn last line,
 a foreign line) is skipped; seconds before the drill started (`"started": false`, the steady-state
@@ -33,6 +34,7 @@ FAULTS = "faults.jsonl"
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 DRILL_MARKER = "drill.json"
+DRILL_GO = "drill.go"
 
 
 # --- finding runs ------------------------------------------------------------------------------

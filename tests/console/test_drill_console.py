@@ -1,5 +1,7 @@
-"""`gameday drill ... --console`: the drill serves the console while it runs, prints its address
-and tokens, and stops it when the command ends (here: halted with SIGTERM, as `gameday halt` does)."""
+"""`gameday drill ... --console`: the drill serves the console while it runs and prints its address
+and tokens; once the drill has ended (here: halted with SIGTERM, as `gameday halt` does) the
+console keeps serving the debrief (History, the run's report, for both views) until
+`gameday console --stop` stops it."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from lab.faults import engine
 pytestmark = pytest.mark.integration
 
 
-def test_drill_with_console_serves_it_and_stops_it(march_stack, console_root):
+def test_drill_with_console_serves_it_and_it_outlives_the_drill(march_stack, console_root):
     env = {**os.environ, "GAMEDAY_ROOT": str(console_root), "COLUMNS": "200"}
     proc = subprocess.Popen([sys.executable, "-m", "lab.cli", "drill", "march-2023-db-overload", "--console",
                              "--quiet", "--speed", "10", "--team", "cli", "--name", march_stack.name],
@@ -54,6 +56,23 @@ def test_drill_with_console_serves_it_and_stops_it(march_stack, console_root):
     assert proc.returncode == 0, out
     assert info["url"] in out and info["team_token"] in out and info["facilitator_token"] in out
     assert re.search(r"halted after", out)
+    assert "keeps serving the debrief" in out and "gameday console --stop" in out
+    assert not engine.journal_for(march_stack).active()
+    try:
+        run_id = re.search(r"runs/([^/\s]+)/report", out).group(1)  # type: ignore[union-attr]
+        facilitator = Client(info["url"], info["facilitator_token"], "fran")
+        assert phase(facilitator) == "ended"
+        assert run_id in facilitator.get("/history").text
+        page = facilitator.get("/facilitator").text
+        assert 'id="report-link"' in page and run_id in page
+        assert facilitator.get(f"/runs/{run_id}/report").status_code == 200
+        assert team.get(f"/runs/{run_id}/report").status_code == 200  # the team's own run, now over
+        assert 'id="report-link"' in team.get("/team").text
+    finally:
+        env_stop = {**env}
+        stopped = subprocess.run([sys.executable, "-m", "lab.cli", "console", "--stop", "--name", march_stack.name],
+                                 env=env_stop, capture_output=True, text=True, timeout=90)
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout, stopped.stderr
     with pytest.raises(requests.ConnectionError):
         requests.get(info["url"] + "login", timeout=5)
-    assert not engine.journal_for(march_stack).active()
+    assert not info_path(console_root, march_stack.name).exists()

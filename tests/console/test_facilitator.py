@@ -26,7 +26,13 @@ def test_facilitator_starts_releases_a_hint_injects_and_halts(browser, console, 
         page.select_option("#start-form select[name=scenario]", "march-2023-db-overload")
         page.fill("#start-form input[name=team]", "blue")
         page.fill("#start-form input[name=speed]", "10")
+        assert page.is_checked("#start-form input[name=lobby]")  # a lobby first, by default
         page.click("#start-form button[type=submit]")
+        page.wait_for_selector("#phase[data-phase=lobby]", timeout=90_000)
+        assert "Start the clock" in page.locator("#go-form").inner_text()
+        assert "gameday start" in page.locator("#waiting").inner_text()
+        shot(page, "facilitator-lobby")
+        page.click("#go-form button[type=submit]")
         # the page follows the drill by itself (event stream): starting, then running
         page.wait_for_selector("#phase[data-phase=running]", timeout=90_000)
         page.wait_for_selector("#hidden >> text=tournament launch")

@@ -214,3 +214,20 @@ def test_a_scenario_can_override_the_weights():
     assert custom.component("impact").weight == 0 and custom.component("impact").points == 0
     coordination = default.component("coordination")
     assert custom.total == pytest.approx(100 * coordination.points / coordination.weight, abs=0.1)
+
+
+def test_the_card_shows_how_a_declared_resolution_ended():
+    resolve = act(14, 175, "resolve")
+    held = Timeline((*IDEAL, resolve, ev(15, 176, "drill.resolving", Source.RUNNER, by="ann", until_s=236),
+                     ev(16, 236, "drill.resolved", Source.RUNNER, resolve_event=14, reason="the SLO held")),
+                    probe(50, 140))
+    early = Timeline((*IDEAL, resolve, ev(15, 176, "drill.resolving", Source.RUNNER, by="ann", until_s=236),
+                      ev(16, 236, "drill.resolved_too_early", Source.RUNNER, resolve_event=14,
+                         reason="the cause of 'leak' (connection_hog) is still there")), probe(50, 140))
+    good, bad, plain = card(held), card(early), card(IDEAL_TL)
+    said = {p.reason: p for p in good.component("coordination").items}
+    assert said["declared resolved, and the fix held through the relapse window"].evidence == (14, 16)
+    worse = next(p for p in bad.component("coordination").items if p.reason.startswith("declared resolved too early"))
+    assert worse.points == 0 and "'leak'" in worse.reason
+    assert bad.total < good.total
+    assert not any("declared resolved" in p.reason for p in plain.component("coordination").items)
