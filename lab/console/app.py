@@ -30,6 +30,11 @@ class ConsoleConfig:
     team_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
 
 
+def info_path(root: Path, stack: str) -> Path:
+    """Where a console writes its address and tokens (owner-only)."""
+    return root / "console" / stack / "console.json"
+
+
 def create_app(config: ConsoleConfig) -> Flask:
     from lab.console import auth, facilitator, history, panels, stream, team
 
@@ -42,6 +47,8 @@ def create_app(config: ConsoleConfig) -> Flask:
         SESSION_COOKIE_SAMESITE="Strict",
         WTF_CSRF_TIME_LIMIT=None,  # a drill page stays open for hours; the token lives as long as the session
         CONSOLE_TOKENS={"facilitator": config.facilitator_token, "team": config.team_token},
+        TEAM_TOKEN_GENERATION=0,  # a rotation of the team token ends the team sessions of older ones
+        CONSOLE_INFO=info_path(config.root, config.stack),
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.extensions[EXTENSION] = ConsoleState(config.stack, config.root, config.scenario_dir)
