@@ -83,8 +83,10 @@ def create_app(config: ConsoleConfig) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
+        limit = int(app.config["MAX_CONTENT_LENGTH"]) // 1024
         messages = {401: "Error: log in with the facilitator or team token first.",
-                    403: "Error: the facilitator token is needed for this; nothing was done."}
+                    403: "Error: the facilitator token is needed for this; nothing was done.",
+                    413: f"Error: the request is too large: the console takes at most {limit} KB; nothing was done."}
         return _error(exc.code or 500, messages.get(exc.code or 0, f"Error: {exc.description}"))
 
     @app.get("/")
