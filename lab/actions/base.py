@@ -7,7 +7,8 @@ Actions take argument models (never shell strings built from input), and every S
 parameterized. The caller records each run on the timeline with actor, arguments, result and
 duration. `observed_as` says what observers see the action as (the observed event kinds it
 explains, so they are not recorded again as changes made by hand); it may depend on one argument
-(`ByArg`: restart db is a database restart, restart web a web restart).
+(`ByArg`: restart db is a database restart, restart web a web restart). `destructive` (derived
+from these facts) says whether a person should confirm before it runs.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from lab.stack.base import Stack
+
+
+DESTRUCTIVE_VERBS = ("restart", "stop", "scale", "terminate", "kill")  # a change named so ends or resizes something
+DESTRUCTIVE_KINDS = (".restarted", ".connections_terminated", ".scaled")  # observed effects that cut people off
 
 
 class Args(BaseModel):
@@ -64,3 +69,15 @@ class Action:
         if isinstance(self.observed_as, ByArg):
             return self.observed_as.kinds.get(str(args.get(self.observed_as.arg)), ())
         return self.observed_as
+
+    @property
+    def destructive(self) -> bool:
+        """A change that restarts, stops, scales, terminates or kills (by its name or by what observers
+        see it as, with any argument): the console asks to confirm it first."""
+        if self.category != "change":
+            return False
+        if self.name.split("-")[0] in DESTRUCTIVE_VERBS:
+            return True
+        kinds = ([k for ks in self.observed_as.kinds.values() for k in ks] if isinstance(self.observed_as, ByArg)
+                 else list(self.observed_as))
+        return any(k.endswith(DESTRUCTIVE_KINDS) for k in kinds)

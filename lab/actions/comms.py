@@ -1,4 +1,5 @@
-"""Actions that are words, not changes: acknowledge, notes and hypotheses, roles, updates."""
+"""Actions that are words, not changes: acknowledge, notes and hypotheses, roles, updates, escalation,
+and the resolution with its summary (what was wrong and what fixed it)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,10 @@ class EscalateArgs(Args):
     team: str = Field(min_length=1, max_length=100)
 
 
+class ResolveArgs(Args):
+    summary: str = Field(min_length=1, max_length=1000, description="what was wrong and what fixed it")
+
+
 def _said(_ctx: ActionContext, args: Any) -> dict[str, Any]:
     return args.model_dump() if args is not None else {}
 
@@ -40,4 +45,6 @@ ROLE = Action("role", "name who holds a role (IC, scribe, comms, ops)", RoleArgs
 UPDATE = Action("update", "post a status update to an internal or external audience", UpdateArgs, _said, "comms",
                 example={"audience": "external", "text": "Some players cannot log in; we are on it."})
 ESCALATE = Action("escalate", "page another team", EscalateArgs, _said, "comms", example={"team": "dba"})
-RESOLVE = Action("resolve", "declare the incident resolved", NoArgs, _said, "comms")
+RESOLVE = Action("resolve", "declare the incident resolved, saying what was wrong and what fixed it", ResolveArgs,
+                 _said, "comms",
+                 example={"summary": "leaked idle-in-transaction sessions held every connection; terminated them"})

@@ -12,6 +12,7 @@ from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from lab.console.info import info_path
 from lab.console.state import EXTENSION, Conflict, ConsoleState
 from lab.errors import LabError, UsageError
 
@@ -42,6 +43,8 @@ def create_app(config: ConsoleConfig) -> Flask:
         SESSION_COOKIE_SAMESITE="Strict",
         WTF_CSRF_TIME_LIMIT=None,  # a drill page stays open for hours; the token lives as long as the session
         CONSOLE_TOKENS={"facilitator": config.facilitator_token, "team": config.team_token},
+        TEAM_TOKEN_GENERATION=0,  # a rotation of the team token ends the team sessions of older ones
+        CONSOLE_INFO=info_path(config.root, config.stack),
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.extensions[EXTENSION] = ConsoleState(config.stack, config.root, config.scenario_dir)
@@ -76,8 +79,10 @@ def create_app(config: ConsoleConfig) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
+        limit = int(app.config["MAX_CONTENT_LENGTH"]) // 1024
         messages = {401: "Error: log in with the facilitator or team token first.",
-                    403: "Error: the facilitator token is needed for this; nothing was done."}
+                    403: "Error: the facilitator token is needed for this; nothing was done.",
+                    413: f"Error: the request is too large: the console takes at most {limit} KB; nothing was done."}
         return _error(exc.code or 500, messages.get(exc.code or 0, f"Error: {exc.description}"))
 
     @app.get("/")

@@ -1,6 +1,7 @@
 """Serve the console: a threaded WSGI server in this process (one thread per connection, so a
-long-lived event stream never blocks a page), its address and tokens in `console.json`, and on
-every path out the drill it started stopped and that file removed.
+long-lived event stream never blocks a page), its address and tokens in `console.json` (owner
+only), and on every path out the drill it started stopped and that file removed. The terminal
+that started it gets the facilitator's token (or a file does); the team token only when asked.
 
 `ConsoleProcess` runs `gameday console` as a child for `gameday drill --console`: in a session of
 its own, so Ctrl-C halts the drill but leaves the console up; once the drill has ended the launcher
@@ -28,7 +29,7 @@ from werkzeug.serving import make_server
 from lab.console.app import ConsoleConfig, create_app
 from lab.console.info import info_path
 from lab.console.state import EXTENSION
-from lab.errors import PortInUseError, StackError
+from lab.errors import PortInUseError, StackError, UsageError
 from lab.stack import procs
 
 
@@ -140,11 +141,32 @@ class ConsoleProcess:
             proc.wait()
 
 
-def banner(info: dict[str, Any]) -> list[str]:
+def banner(info: dict[str, Any], show_team_token: bool = False, token_file: Path | None = None,
+           info_file: Path | None = None) -> list[str]:
+    """What the terminal that started the console prints: its address, the facilitator's token (or
+    where it was written), and the team token only when asked (that terminal may be on a shared screen)."""
     url = info["url"]
-    return [
-        f"console: {url}",
-        f"  facilitator token: {info['facilitator_token']}   ({url}login?token={info['facilitator_token']})",
-        f"  team token:        {info['team_token']}   ({url}login?token={info['team_token']})",
-    ]
+    lines = [f"console: {url}"]
+    if token_file is None:
+        lines.append(f"  facilitator token: {info['facilitator_token']}   ({url}login?token={info['facilitator_token']})")
+    else:
+        lines.append(f"  facilitator token: written to {token_file} (readable by you only)")
+    if show_team_token:
+        lines.append(f"  team token:        {info['team_token']}   ({url}login?token={info['team_token']})")
+    else:
+        where = f"it is in {info_file}; " if info_file is not None else ""
+        lines.append(f"  team token:        not printed ({where}the facilitator page makes a new one to hand out)")
+    return lines
 
+
+def write_token_file(path: Path, token: str) -> None:
+    """The facilitator's token, alone in a file only its owner can read (UsageError if it cannot be written)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        try:
+            os.fchmod(fd, 0o600)  # a file that was there already keeps no wider mode
+            os.write(fd, (token + "\n").encode())
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise UsageError(f"--token-file {path}: cannot write it ({exc.strerror})") from None

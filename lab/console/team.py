@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from lab.actions import ACTIONS
 from lab.actions.base import ActionContext
@@ -51,26 +51,47 @@ def page() -> Any:
 @bp.post("/team/act")
 @require("team")
 def act() -> Any:
+    """Run one action for the logged-in member. Bad arguments: the team page again (400) with the
+    error by that form and what was typed still in it, nothing run. A destructive action first
+    shows what it will do, with Confirm (posts again with confirm=yes) and Back (the form, filled)."""
     name = request.form.get("action", "")
     action = ACTIONS.get(name)
     if action is None:
         check(name, {})  # raises UsageError naming the unknown action
         raise UsageError(f"action: unknown action '{name}'")
-    args = forms.args_from_form(action, request.form)
+    typed = forms.typed(action, request.form)
+    if request.form.get("back"):
+        return _toolbox_again(name, typed, None, 200)
+    try:
+        args = forms.validate(action, request.form)  # bad arguments: 400, nothing runs, nothing is recorded
+    except UsageError as exc:
+        return _toolbox_again(name, typed, str(exc), 400)
     st = state()
     try:
         drill = active_drill(st.stack)
     except UsageError as exc:
         raise Conflict(str(exc)) from None
-    check(name, args)  # bad arguments: 400, nothing runs, nothing is recorded
+    if action.destructive and request.form.get("confirm") != "yes":
+        return render_template("team_confirm.html", action=action, specs=forms.fields(action), values=typed)
     who = actor()
-    done = perform(name, args, ActionContext(st.stack, who))
+    try:
+        done = perform(name, args, ActionContext(st.stack, who))
+    except UsageError as exc:  # refused by the stack before anything changed (an unknown setting)
+        return _toolbox_again(name, typed, str(exc), 400)
     event = record_team(drill, done.kind, who, done.data)
     if done.ok:
         flash(f"{name} by {who} at t+{panels.clock(event.offset_s)} (event #{event.id})", "ok")
     else:
         flash(f"{name} failed: {done.data.get('error')} (event #{event.id})", "error")
     return redirect(url_for("team.page", event=event.id, _anchor="result"), code=303)
+
+
+def _toolbox_again(name: str, typed: dict[str, str], error: str | None, code: int) -> Any:
+    """The team page with one action's form filled with what was typed (and its error beside it)."""
+    if error is not None and len(error) > 300:  # a message quoting a long value (PostgreSQL's) is cut
+        error = error[:297] + "..."
+    g.toolbox = {"action": name, "values": typed, "error": error}
+    return page(), code
 
 
 @bp.get("/status")

@@ -194,13 +194,15 @@ def drill(scenario_ref: str, team: str, responder: str | None, speed: float, kee
 
 def _console(name: str, root: Path | None) -> ConsoleProcess:
     """`gameday console` for this stack, in a child process: stopped if the drill does not run (refused,
-    failed), left serving for the debrief once it has."""
+    failed), left serving for the debrief once it has. This terminal gets the
+    facilitator's token; the team token stays in console.json (owner only)."""
+    from lab.console.info import info_path
     from lab.console.server import ConsoleProcess, banner
     from lab.stack.state import default_root
 
-    web: ConsoleProcess = click.get_current_context().with_resource(
-        ConsoleProcess(name, (root or default_root()).absolute()))
-    for line in banner(web.info):
+    base = (root or default_root()).absolute()
+    web: ConsoleProcess = click.get_current_context().with_resource(ConsoleProcess(name, base))
+    for line in banner(web.info, info_file=info_path(base, name)):
         console.print(line, soft_wrap=True)
     return web
 

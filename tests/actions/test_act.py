@@ -167,7 +167,8 @@ def test_the_words_of_an_incident(drill):
     assert act_once(drill, "role", "IC", "Alice").data["args"] == {"role": "IC", "name": "Alice"}
     assert act_once(drill, "update", "Investigating", "--audience", "external").data["args"]["audience"] == "external"
     assert act_once(drill, "escalate", "network", actor="bob").actor == "bob"
-    assert act_once(drill, "resolve").kind == "resolve"
+    resolved = act_once(drill, "resolve", "--summary", "leaked sessions held the pool; terminated them")
+    assert resolved.kind == "resolve" and resolved.data["args"] == {"summary": "leaked sessions held the pool; terminated them"}
 
 
 @pytest.mark.parametrize(("args", "message"), [

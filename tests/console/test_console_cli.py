@@ -54,6 +54,10 @@ def test_every_action_has_a_form_matching_its_arguments():
     for action in ACTIONS.values():
         for spec in fields(action):
             info = action.args.model_fields[spec.name]
-            if info.annotation is bool:
-                assert spec.kind == "select" and spec.choices == ("true", "false")
+            if info.annotation is bool:  # a yes/no select, its default first and labelled as such
+                assert spec.kind == "bool" and spec.choices == ("true", "false")
+                assert [label for _, label in spec.options()][0].endswith("(default)")
+            if spec.kind in ("select", "bool"):
+                values = [value for value, _ in spec.options()]
+                assert len(values) == len(set(values)), (action.name, spec.name)  # each choice once
         assert [f.name for f in fields(action)] == list(action.args.model_fields)

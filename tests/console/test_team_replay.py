@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from .console_helpers import drill_marker, shot, start_drill
+from lab.actions import ACTIONS
 from lab.faults import engine
 from lab.timeline.store import TimelineStore
 
@@ -19,8 +20,8 @@ SPEED = 5.0  # the success window is 30 drill s: 6 s of real time to resolve onc
 
 
 def _act(page, action: str, ended_ok: bool = False, **fields: str) -> None:
-    """Fill an action's form and send it; wait for its result (or, with ended_ok, for the
-    answer that the drill has just ended)."""
+    """Fill an action's form and send it (confirming a destructive one); wait for its result (or,
+    with ended_ok, for the answer that the drill has just ended)."""
     form = page.locator(f"form.action[data-action='{action}']")
     for name, value in fields.items():
         field = form.locator(f"[name=arg_{name}]")
@@ -29,6 +30,11 @@ def _act(page, action: str, ended_ok: bool = False, **fields: str) -> None:
         else:
             field.fill(value)
     form.locator("button[type=submit]").click()
+    if ACTIONS[action].destructive:
+        confirm = page.locator("#confirm-yes")
+        confirm.or_(page.locator("#error")).wait_for()
+        if confirm.count():
+            confirm.click()
     kind = action if action in ("ack", "note", "role", "update", "escalate", "resolve") else f"action.{action}"
     done = page.locator("#result", has_text=f"Result: {kind}")
     if not ended_ok:
@@ -77,7 +83,7 @@ def test_a_team_member_works_through_the_march_replay_to_resolution(browser, con
                 break
             page.wait_for_timeout(500)
         assert _availability(page) >= 95, page.locator("#status").inner_text()
-        _act(page, "resolve")
+        _act(page, "resolve", summary="Leaked idle-in-transaction sessions held every connection; terminated them.")
         shot(page, "team-resolved")
         # the leak may have reopened a session or two as slots freed up: check, and clean up
         # until the drill sees the cause gone and ends
