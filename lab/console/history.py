@@ -1,5 +1,7 @@
-"""Past runs with their scores, a leaderboard per scenario, and each run's report (the facilitator's
-for every run; a team's for its own run once it has ended: a report tells what the scenario hides)."""
+"""Past runs in their real state (running, aborted, or how they ended), named by their team; per
+scenario a leaderboard of teams apart from the autopilot and scripted runs; and each run's report
+(the facilitator's for every run; a team's for its own run once it has ended: a report tells what
+the scenario hides)."""
 
 from __future__ import annotations
 
@@ -9,26 +11,29 @@ from typing import Any
 from flask import Blueprint, abort, render_template, send_file
 
 from lab.console.auth import require, role
-from lab.console.state import Conflict, RunSummary, state
+from lab.console.state import BOARDS, Conflict, RunSummary, state
 from lab.timeline import rundir
 
 bp = Blueprint("history", __name__)
 
 
-def leaderboards(runs: list[RunSummary]) -> dict[str, list[RunSummary]]:
-    """Scored runs per scenario, best first (ties: the earlier run)."""
-    boards: dict[str, list[RunSummary]] = defaultdict(list)
+def leaderboards(runs: list[RunSummary]) -> dict[str, dict[str, list[RunSummary]]]:
+    """Scored runs per scenario, and within it per board (teams of people, the autopilot, scripted
+    runs: never ranked together), best first (ties: the earlier run)."""
+    boards: dict[str, dict[str, list[RunSummary]]] = defaultdict(lambda: defaultdict(list))
     for run in runs:
         if run.score is not None:
-            boards[run.scenario].append(run)
-    return {k: sorted(v, key=lambda r: (-(r.score or 0), r.started or 0)) for k, v in sorted(boards.items())}
+            boards[run.scenario][run.board].append(run)
+    return {scenario: {board: sorted(per[board], key=lambda r: (-(r.score or 0), r.started or 0))
+                       for board in BOARDS if per.get(board)}
+            for scenario, per in sorted(boards.items())}
 
 
 @bp.get("/history")
 @require("team", "facilitator")
 def page() -> Any:
     runs = state().summaries()
-    return render_template("history.html", runs=runs, boards=leaderboards(runs))
+    return render_template("history.html", runs=runs, boards=leaderboards(runs), board_titles=BOARDS)
 
 
 @bp.get("/runs/<run_id>/report")

@@ -10,13 +10,14 @@ The app keeps one ConsoleState; views reach it with `state()` (the blueprints ne
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,9 @@ from lab.console.watch import RunWatch
 from lab.core.runbook import Runbook
 from lab.core.scenario import Scenario
 from lab.core.scoring import ScoreCard, Timeline, score
+from lab.core.timeline import Source
 from lab.errors import LabError, UsageError
+from lab.report.facts import outcome_text
 from lab.stack import procs
 from lab.stack.base import Stack
 from lab.stack.open import open_stack
@@ -81,20 +84,46 @@ class DrillView:
         return None
 
 
+BOARDS = {"teams": "Teams", "autopilot": "Autopilot (the lab follows the runbook)",
+          "scripted": "Scripted runs (the classic wrong turns)"}  # leaderboard sections, in order
+
+
 @dataclass(frozen=True)
 class RunSummary:
-    """One line of the history."""
+    """One line of the history: the run is named by its team (and members), its id second."""
 
     run_id: str
     scenario: str
     team: str
-    responder: str | None
+    responder: str | None  # None: people responded; "autopilot", "wrong_turns": the lab did
     started: float | None  # wall time
-    outcome: str | None  # None while running
+    outcome: str | None  # None until drill.ended is recorded
     score: float | None
     par: float | None
     drill_s: float | None
     error: str | None = None
+    members: tuple[str, ...] = ()  # the distinct actors of the team's events, in order of their first move
+    state: str = "running"  # "running" (a live drill owns it), "aborted" (no end, no process), else the outcome
+
+    @property
+    def named(self) -> str:
+        """"red (alice, bob)": the team, then who played."""
+        return f"{self.team} ({', '.join(self.members)})" if self.members else self.team
+
+    @property
+    def board(self) -> str:
+        """Which leaderboard the run is ranked on: people apart from the lab's own responders."""
+        if self.responder is None:
+            return "teams"
+        return "autopilot" if self.responder == "autopilot" else "scripted"
+
+    @property
+    def state_text(self) -> str:
+        if self.state == "running":
+            return "running"
+        if self.state == "aborted":
+            return "aborted"
+        return outcome_text(self.outcome)
 
 
 class ConsoleState:
@@ -114,6 +143,7 @@ class ConsoleState:
         self._loaded: dict[Path, tuple[Scenario, Runbook]] = {}
         self._scores: dict[Path, tuple[tuple[int, int], ScoreCard]] = {}
         self._summaries: dict[Path, tuple[tuple[int, int], RunSummary]] = {}
+        self._pids: dict[str, int] = {}  # run id -> the pid of the drill that ran it (from the markers seen)
         self._lock = threading.Lock()
         self._start_lock = threading.Lock()
 
@@ -302,10 +332,40 @@ class ConsoleState:
         return known[run_id]
 
     def summaries(self) -> list[RunSummary]:
-        """Every run under <root>/runs, newest first."""
-        return [self.summary(p) for p in reversed(rundir.list_runs(self.root))]
+        """Every run under <root>/runs, newest first, each in its real state."""
+        live = self.live_runs()
+        return [self.summary(p, live) for p in reversed(rundir.list_runs(self.root))]
 
-    def summary(self, run_dir: Path) -> RunSummary:
+    def live_runs(self) -> set[str]:
+        """The ids of the runs a live drill process owns: named by a stack's drill marker now, or
+        by one seen earlier whose process still runs (a drill removes its marker before it records
+        its end), or being started by the console."""
+        for marker in self.root.glob(f"*/{rundir.DRILL_MARKER}"):
+            try:
+                info = json.loads(marker.read_text())
+                pid, run_id = int(info["pid"]), Path(str(info["run_dir"])).name
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            with self._lock:
+                self._pids[run_id] = pid
+        with self._lock:
+            known = dict(self._pids)
+        live = {run_id for run_id, pid in known.items() if procs.alive(pid)}
+        if self._child_alive():
+            mine = self._child_run()
+            if mine is not None:
+                live.add(mine.name)
+        return live
+
+    def summary(self, run_dir: Path, live: set[str] | None = None) -> RunSummary:
+        """The run's line of the history (scored once it ended); `live`: live_runs(), if known."""
+        base = self._summary(run_dir)
+        if base.outcome is not None:
+            return replace(base, state=base.outcome)
+        owned = run_dir.name in (self.live_runs() if live is None else live)
+        return replace(base, state="running" if owned else "aborted")
+
+    def _summary(self, run_dir: Path) -> RunSummary:
         st = (run_dir / rundir.EVENTS).stat()
         key = (st.st_mtime_ns, st.st_size)
         cached = self._summaries.get(run_dir)
@@ -324,7 +384,8 @@ class ConsoleState:
                 error = str(exc)
         summary = RunSummary(run_dir.name, str(data.get("scenario") or "-"), str(data.get("team") or "-"),
                              data.get("responder"), started.wall if started else None, watch.outcome, total, par,
-                             watch.events[-1].offset_s if watch.events else None, error)
+                             watch.events[-1].offset_s if watch.events else None, error,
+                             tuple(dict.fromkeys(e.actor for e in watch.events if e.source == Source.TEAM and e.actor)))
         self._summaries[run_dir] = (key, summary)
         return summary
 

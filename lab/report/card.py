@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from lab.core.scoring import RATING_MEANING, ScoreCard
+from lab.report.facts import outcome_text
 
 
 def _evidence(ids: tuple[int, ...]) -> str:
     return f"  [events {', '.join(map(str, ids))}]" if ids else ""
 
 
-def card_text(card: ScoreCard, original: ScoreCard | None = None, original_name: str = "March 2023") -> str:
-    """Every component, every point with its reason and evidence; the verdict against par."""
+def card_text(card: ScoreCard, original: ScoreCard | None = None, original_name: str = "March 2023",
+              outcome: str | None = None) -> str:
+    """Every component, every point with its reason and evidence; the verdict against par; the
+    drill's outcome in words when given ("resolved too early")."""
     verdict = "at or above par" if card.passed else "below par"
     lines = [f"Score {card.total:.1f} / 100  (par {card.par_score:g}: {verdict})"]
+    if outcome is not None:
+        lines.append(f"  drill outcome: {outcome_text(outcome)}")
     if card.cap:
         lines.append(f"  capped: {card.cap.reason}{_evidence(card.cap.evidence)}")
     for comp in card.components:

@@ -59,10 +59,10 @@ def score(run_ref: str | None, as_json: bool, root: Path | None) -> None:
     run = load_run(resolve_run(run_ref, _root(root)))
     card, original = scored(run)
     if as_json:
-        click.echo(json.dumps({"run": run.run_dir.name, "card": card.to_dict(), "original_total": original.total},
-                              sort_keys=True, indent=2))
+        click.echo(json.dumps({"run": run.run_dir.name, "card": card.to_dict(), "original_total": original.total,
+                               "outcome": facts.outcome_of(run.timeline)}, sort_keys=True, indent=2))
     else:
-        click.echo(card_text(card, original, run.original.name))
+        click.echo(card_text(card, original, run.original.name, facts.outcome_of(run.timeline)))
 
 
 @click.command()
@@ -82,5 +82,5 @@ def after_drill(run_dir: Path) -> None:
     run = load_run(run_dir)
     card, original = scored(run)
     md, page = write_reports(run, card, original)
-    click.echo(card_text(card, original, run.original.name))
+    click.echo(card_text(card, original, run.original.name, facts.outcome_of(run.timeline)))
     click.echo(f"postmortem draft: {display(md)}\nreport: {display(page)}")

@@ -15,7 +15,13 @@ from lab.core.scoring import ScoreCard, Timeline, score
 from lab.core.timeline import Event, Source
 
 SHOWN = ("fault.injected", "fault.reverted", "alert.firing", "alert.resolved", "hint.released", "drill.started",
-         "drill.recovered", "drill.time_limit", "drill.halt", "drill.ended")
+         "drill.recovered", "drill.time_limit", "drill.halt", "drill.resolving", "drill.resolved",
+         "drill.resolved_too_early", "drill.ended", "escalation.answered")
+
+# How each outcome of drill.ended reads in a sentence (reports, score card, console history).
+OUTCOMES = {"recovered": "recovered", "resolved": "resolved", "resolved_too_early": "resolved too early",
+            "time_limit": "time limit reached", "halted": "halted", "error": "ended by an error",
+            "refused": "refused (the steady state did not hold)"}
 
 
 @dataclass(frozen=True)
@@ -67,9 +73,104 @@ def impact(card: ScoreCard, timeline: Timeline) -> Impact:
     return Impact(start, end, failed / total if total else 0.0, peak, total)
 
 
+def outcome_text(outcome: str | None) -> str:
+    """An outcome in words: "resolved_too_early" is "resolved too early"; None is "unknown"."""
+    if not outcome:
+        return "unknown"
+    return OUTCOMES.get(outcome, outcome.replace("_", " "))
+
+
+def outcome_of(timeline: Timeline) -> str | None:
+    """The outcome the drill ended with (None: no drill.ended, the run is live or was cut off)."""
+    return next((str(e.data.get("outcome")) for e in reversed(timeline.events) if e.kind == "drill.ended"), None)
+
+
+def _one_line(value: object, limit: int = 400) -> str:
+    text = " ".join(str(value if value is not None else "").split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _brief(value: object) -> str:
+    """Evidence in a few words: a dict as k=v, a list item by item."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_brief(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "; ".join(_brief(v) for v in value) if value else "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _share(value: object) -> str:
+    return f"{value:.0%}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "unknown"
+
+
+def _causes(causes: object) -> str:
+    items = causes if isinstance(causes, list) else []
+    return ", ".join(f"{c.get('step')} ({c.get('kind')})" if isinstance(c, dict) else str(c) for c in items)
+
+
+def describe_end(event: Event) -> str | None:
+    """The drill-end events in words (resolving, resolved, resolved too early, ended); None for others."""
+    d = event.data
+    if event.kind == "drill.resolving":
+        return (f"{d.get('by') or 'The team'} declared the incident resolved; the lab watches for a relapse for "
+                f"{duration(_number(d.get('relapse_window_s')))} (until {clock(_number(d.get('until_s')))})")
+    if event.kind == "drill.resolved":
+        evidence = {k: v for k, v in d.items() if k != "availability"}
+        return ("Resolved: no cause left and no relapse within the window (availability "
+                f"{_share(d.get('availability'))})" + (f"; evidence: {_one_line(_brief(evidence), 300)}" if evidence else ""))
+    if event.kind == "drill.resolved_too_early":
+        parts = [f"Resolved too early: {_one_line(d.get('reason') or 'the incident was not over', 300)}"]
+        if _causes(d.get("causes_present")):
+            parts.append(f"causes still present: {_causes(d.get('causes_present'))}")
+        if d.get("slo_broken"):
+            low = d.get("availability_min")
+            parts.append("the SLO broke again" + (f" (availability fell to {_share(low)})" if low is not None else ""))
+        return "; ".join(parts)
+    if event.kind == "drill.ended":
+        return f"Drill ended ({outcome_text(str(d.get('outcome') or '') or None)})"
+    return None
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def escalation_answer(event: Event) -> str:
+    """Who answered a page, after how long, and what they said."""
+    d = event.data
+    team = d.get("team") or event.actor
+    delay, asked = _number(d.get("delay_s")), _number(d.get("asked_at_s"))
+    when = f"{duration(delay)} after the page" if delay is not None else "after the page"
+    return (f"The {team} team answered{f' the page of {clock(asked)}' if asked is not None else ''}, {when}: "
+            f"\"{_one_line(d.get('text') or '(no answer text)')}\"")
+
+
+def ending(timeline: Timeline) -> str | None:
+    """How the incident was declared over and what the lab found then, in one paragraph (None: never declared)."""
+    resolving = next((e for e in reversed(timeline.events) if e.kind == "drill.resolving"), None)
+    verdict = next((e for e in reversed(timeline.events) if e.kind in ("drill.resolved", "drill.resolved_too_early")), None)
+    if resolving is None and verdict is None:
+        return None
+    out = []
+    if resolving is not None:
+        out.append(f"At {clock(resolving.offset_s)}, {describe_end(resolving)}.")
+    if verdict is not None:
+        out.append(f"At {clock(verdict.offset_s)}: {describe_end(verdict)}.")
+    else:
+        out.append("The lab never gave its verdict (the drill ended first).")
+    return " ".join(out)
+
+
 def describe(event: Event) -> str:
     """One line for the timeline: what happened, in words."""
     d, args = event.data, arguments(event)
+    end = describe_end(event)
+    if end is not None:
+        return end
+    if event.kind == "escalation.answered":
+        return escalation_answer(event)
     if event.kind == "fault.injected":
         return f"Fault injected by the lab: {d.get('kind')} ({d.get('step')}); the team is not told"
     if event.kind == "fault.reverted":
@@ -82,8 +183,7 @@ def describe(event: Event) -> str:
         return f"Drill started (team {d.get('team')}, responder {d.get('responder') or 'people'}, speed {d.get('speed')}x)"
     if event.kind.startswith("drill."):
         return {"drill.recovered": "The lab saw the SLO hold again: recovered",
-                "drill.time_limit": "Time limit reached", "drill.halt": "Drill halted by the facilitator",
-                "drill.ended": f"Drill ended ({d.get('outcome')})"}.get(event.kind, event.kind)
+                "drill.time_limit": "Time limit reached", "drill.halt": "Drill halted by the facilitator"}.get(event.kind, event.kind)
     said = d.get("postmortem")
     if said:
         return str(said)
@@ -99,7 +199,8 @@ def describe(event: Event) -> str:
     if event.kind == "escalate":
         return f"Escalated to the {args.get('team')} team"
     if event.kind == "resolve":
-        return "Incident declared resolved"
+        summary = args.get("summary")
+        return "Incident declared resolved" + (f": {summary}" if summary else "")
     if event.kind.startswith("action."):
         name = event.kind[len("action."):]
         shown = ", ".join(f"{k}={v}" for k, v in args.items())

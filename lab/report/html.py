@@ -14,7 +14,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:
 h1{font-size:1.5em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
 th{background:#f4f4f4}.num{text-align:right}.P{color:#1b7837}.S{color:#7a7a00}.M{color:#c05800}.U{color:#b2182b}
-.ev{color:#666;font-size:.85em}.big{font-size:2em;font-weight:600}svg{max-width:100%;height:auto}
+.ev{color:#666;font-size:.85em}.legend{font-size:.85em}.legend caption{text-align:left;color:#666}.key{font-weight:600}.big{font-size:2em;font-weight:600}svg{max-width:100%;height:auto}
 """
 
 
@@ -54,6 +54,32 @@ def _comparison(card: ScoreCard, original: ScoreCard, incident: str) -> str:
     return f"<table><tr><th>since the first alert</th><th>this drill</th><th>original ({escape(incident)})</th></tr>{rows}</table>"
 
 
+def _when(mark: charts.Mark, minutes_from: float | None) -> str:
+    if minutes_from is None:
+        return facts.clock(mark.event.offset_s)
+    return f"{(mark.event.offset_s - minutes_from) / 60:.0f} min"
+
+
+def _legend(marks: list[charts.Mark], minutes_from: float | None = None, caption: str = "") -> str:
+    """What each number (or letter) on a chart stands for: when, what, who."""
+    if not marks:
+        return ""
+    rows = "".join(
+        f'<tr><td class="num"><span class="key" style="color:{m.colour}">{escape(m.number)}</span></td>'
+        f"<td>{escape(_when(m, minutes_from))}</td><td>{escape(facts.describe(m.event))}</td><td>{escape(m.event.actor)}</td></tr>"
+        for m in marks)
+    head = "drill time" if minutes_from is None else "since the first alert"
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    return (f'<table class="legend">{cap}<tr><th>#</th><th>{head}</th><th>what happened</th><th>by</th></tr>'
+            f"{rows}</table>")
+
+
+def _outcome(run: Run) -> str:
+    text = f"<p><strong>Outcome:</strong> {escape(facts.outcome_text(facts.outcome_of(run.timeline)))}.</p>"
+    ending = facts.ending(run.timeline)
+    return text + (f"<p>{escape(ending)}</p>" if ending else "")
+
+
 def render(run: Run, card: ScoreCard, original: ScoreCard) -> str:
     """The whole page as text."""
     sc = run.scenario
@@ -66,7 +92,11 @@ def render(run: Run, card: ScoreCard, original: ScoreCard) -> str:
     follow += "".join(f"<li>{escape(t)} <em>(team note)</em></li>" for t in facts.todos(run.timeline))
     slo = charts.slo_chart(run.timeline, card, sc.success.availability_min) if run.timeline.samples else \
         "<p>No probe samples were recorded for this run.</p>"
-    path = charts.path_chart(card, run.timeline, original, path_timeline(run.original), run.original.label)
+    slo += _legend(charts.marks(run.timeline), caption="The numbers on the charts")
+    original_tl = path_timeline(run.original)
+    path = charts.path_chart(card, run.timeline, original, original_tl, run.original.label)
+    path += _legend(charts.original_marks(original_tl), original.phases.origin_s or 0.0,
+                    f"The letters on the chart: {run.original.label}")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(sc.title)}: drill report</title>
 <style>{STYLE}</style></head>
@@ -75,7 +105,7 @@ def render(run: Run, card: ScoreCard, original: ScoreCard) -> str:
 <p>Drill <code>{escape(run.run_dir.name)}</code>, scenario <code>{escape(sc.id)}</code>, runbook <code>{escape(run.runbook.id)}</code>.
 Times are drill time. The postmortem draft is <code>report.md</code> beside this file
 ({escape(', '.join(markdown.SECTIONS))}).</p>
-<h2>Issue Summary</h2><p>{escape(summary)}</p>
+<h2>Issue Summary</h2><p>{escape(summary)}</p>{_outcome(run)}
 <h2>Availability and latency</h2>{slo}
 <h2>Score</h2>{_card(card)}
 <h2>Beside the original incident</h2>{path}{_comparison(card, original, run.original.incident)}

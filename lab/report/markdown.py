@@ -37,8 +37,10 @@ def render(run: Run, card: ScoreCard, original: ScoreCard) -> str:
                    f"Arcade failed for players: {imp.failed_share:.0%} of the probe's {imp.requests} requests failed in that window "
                    f"(at worst {imp.peak_share:.0%} in one second), so about {imp.failed_share:.0%} of users were affected. "
                    f"Error budget burned: {facts.duration(card.phases.budget_s)} of full outage.")
-    outcome = next((e.data.get("outcome") for e in reversed(tl.events) if e.kind == "drill.ended"), "unknown")
-    out += ["", f"Outcome: {outcome}. Score {card.total:.1f} / 100 against par {card.par_score:g}.", ""]
+    out += ["", f"Outcome: {facts.outcome_text(facts.outcome_of(tl))}. Score {card.total:.1f} / 100 against par {card.par_score:g}.", ""]
+    ending = facts.ending(tl)
+    if ending:
+        out += [ending, ""]
 
     out += ["## Timeline", ""]
     listed, more = facts.shown(tl)
