@@ -83,21 +83,22 @@ def main() -> None:
                                                                               "--offline")))
         if args.compare:
             gameday(roots[trees[1]], "images", "build", "--offline", timeout=3600, tree=trees[1])
-        name = f"bench{uuid.uuid4().hex[:6]}"
+        tag = uuid.uuid4().hex[:6]
+        names = {tree: f"bench{tag}{i}" for i, tree in enumerate(trees)}  # no volume shared between the checkouts
         try:
             for _ in range(args.runs):
                 for tree in trees:
-                    times[tree]["fresh"].append(gameday(roots[tree], "up", "--stack", "compose", "--name", name,
+                    times[tree]["fresh"].append(gameday(roots[tree], "up", "--stack", "compose", "--name", names[tree],
                                                         tree=tree))
-                    times[tree]["down"].append(gameday(roots[tree], "down", "--name", name, tree=tree))
+                    times[tree]["down"].append(gameday(roots[tree], "down", "--name", names[tree], tree=tree))
             for tree in trees:
-                gameday(roots[tree], "up", "--stack", "compose", "--name", name, tree=tree)
-                gameday(roots[tree], "down", "--name", name, "--keep-data", tree=tree)
+                gameday(roots[tree], "up", "--stack", "compose", "--name", names[tree], tree=tree)
+                gameday(roots[tree], "down", "--name", names[tree], "--keep-data", tree=tree)
             for _ in range(args.runs):
                 for tree in trees:
-                    times[tree]["warm"].append(gameday(roots[tree], "up", "--stack", "compose", "--name", name,
+                    times[tree]["warm"].append(gameday(roots[tree], "up", "--stack", "compose", "--name", names[tree],
                                                        tree=tree))
-                    gameday(roots[tree], "down", "--name", name, "--keep-data", tree=tree)
+                    gameday(roots[tree], "down", "--name", names[tree], "--keep-data", tree=tree)
         finally:  # --all also finds a stack downed with --keep-data (its volume)
             for tree in trees:
                 subprocess.run([sys.executable, "-m", "lab.cli", "down", "--all", "--purge"],

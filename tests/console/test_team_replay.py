@@ -1,7 +1,7 @@
 """A team member works through the March 2023 replay in the browser, from the page alone:
 watches the alert fire, acknowledges, takes the IC role, inspects the database, rules out the
 network, writes a hypothesis, terminates the leaked sessions, posts an update, and resolves once
-availability is back; the drill ends recovered and every step is on the timeline as hers."""
+availability is back; the drill watches its relapse window and ends resolved, and every step is on the timeline as hers."""
 
 from __future__ import annotations
 
@@ -95,7 +95,9 @@ def test_a_team_member_works_through_the_march_replay_to_resolution(browser, con
                 _act(page, "terminate-idle-connections", older_than_s="2", state="idle in transaction",
                      ended_ok=True)
         page.wait_for_selector("#phase[data-phase=ended]", timeout=90_000)
-        assert "recovered" in page.locator("#phase").inner_text()
+        # her resolve ended the incident; the lab watched the relapse window and the fix held
+        assert "resolved" in page.locator("#phase").inner_text() and "too early" not in page.locator("#phase").inner_text()
+        assert page.locator("#report-link").count() == 1
         shot(page, "team-ended")
     except Exception:
         shot(page, "team-failure")
@@ -110,6 +112,8 @@ def test_a_team_member_works_through_the_march_replay_to_resolution(browser, con
     for kind in ("ack", "role", "action.inspect-db", "action.check-network", "note",
                  "action.terminate-idle-connections", "update", "resolve"):
         assert kind in kinds, (kind, kinds)
-    assert next(e for e in events if e.kind == "drill.ended").data["outcome"] == "recovered"
+    assert next(e for e in events if e.kind == "drill.ended").data["outcome"] == "resolved"
+    kinds = [e.kind for e in events]
+    assert kinds.index("resolve") < kinds.index("drill.resolving") < kinds.index("drill.resolved")
     assert not engine.journal_for(march_stack).active()
     assert not drill_marker(march_stack)

@@ -101,7 +101,7 @@ def test_a_lobby_waits_for_the_facilitator_and_a_resolve_with_the_cause_left_is_
         assert again.returncode == 2 and "not waiting in a lobby" in again.stderr
         assert procs.wait_until(lambda: engine.journal_for(stack).active(), 20, 0.1)
 
-        said = cli(env, "resolve", "--name", "end")
+        said = cli(env, "resolve", "--name", "end", "--summary", "added latency on the database link")
         assert said.returncode == 0, said.stderr
         assert procs.wait_until(lambda: marker(stack).get("phase") == "resolving", 10, 0.1), marker(stack)
         assert "fix holds" in str(marker(stack).get("team_waiting"))
@@ -134,7 +134,7 @@ def test_start_after_starts_by_itself_and_a_resolve_once_the_cause_is_gone_is_re
         assert procs.wait_until(lambda: engine.journal_for(stack).active(), 20, 0.1)
         fixed = cli(env, "revert", "--all", "--name", "end")
         assert fixed.returncode == 0, fixed.stderr
-        said = cli(env, "resolve", "--name", "end")
+        said = cli(env, "resolve", "--name", "end", "--summary", "added latency on the database link")
         assert said.returncode == 0, said.stderr
         out = finish(proc)
     finally:
