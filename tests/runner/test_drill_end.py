@@ -21,20 +21,12 @@ from lab.stack import procs
 from lab.stack.config import load_config
 from lab.stack.local import LocalStack
 from lab.timeline.store import TimelineStore
+from quiet_drill import SCENARIO as QUIET
 
 pytestmark = pytest.mark.integration
 SPEED = 10.0
-SCENARIO = {
-    "id": "quiet-end", "title": "A quiet incident to end", "difficulty": "easy", "story": {"told": "test"},
-    "runbook": "db-connection-exhaustion",
-    "stack": {"max_connections": 40, "access_mode": "pool", "workers": 2, "threads": 8, "proxy": True},
-    "traffic": {"baseline_rps": 10},
-    "steady_state": {"window_s": 3},
-    "faults": [{"id": "slow", "kind": "net_latency", "params": {"latency_ms": 1}}],
-    "success": {"relapse_window_s": 30, "availability_min": 0.9},
-    "time_limit_s": 3600,
-    "autopilot": [{"action": "note", "args": {"text": "unused"}, "at_s": 3600}],
-}
+SCENARIO = {**QUIET, "id": "quiet-end", "title": "A quiet incident to end",
+            "success": {"relapse_window_s": 30, "availability_min": 0.9}}
 
 
 @pytest.fixture(scope="module")
