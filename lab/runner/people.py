@@ -93,8 +93,10 @@ class PeopleMixin:
             "by": event.actor, "resolve_event": event.id, "at_s": round(at, 3), "relapse_window_s": window,
             "until_s": round(self.resolution.until_s, 3),
         })
-        self._set_marker(phase="resolving", resolving_until_s=round(self.resolution.until_s, 3))
+        # the phase and what it waits for change in one write: a reader never sees one without the other
+        self._marker.update(phase="resolving", resolving_until_s=round(self.resolution.until_s, 3))
         self._last_waiting = 0.0
+        self._update_waiting(now, force=True)
 
     def _watch_resolution(self, now: float) -> str | None:
         """The relapse window: end at once on a relapse, else when the window is over."""
@@ -140,7 +142,7 @@ class PeopleMixin:
         self.record(Source.RUNNER, f"drill.{outcome}", data)
         return outcome
 
-    def _update_waiting(self, now: float) -> None:
+    def _update_waiting(self, now: float, force: bool = False) -> None:
         """Once a second, say in the marker what the drill is waiting for (the console shows it)."""
         if time.monotonic() - self._last_waiting < 1.0:
             return
@@ -152,5 +154,5 @@ class PeopleMixin:
             recovered_at_s=self._recovered_at, now_s=now, time_limit_s=self.scenario.time_limit_s,
             slo_min=self.scenario.success.availability_min, slo_holds_s=self.scenario.success.slo_holds_s,
             present=self._present)
-        if facilitator != self._marker.get("waiting") or team != self._marker.get("team_waiting"):
+        if force or facilitator != self._marker.get("waiting") or team != self._marker.get("team_waiting"):
             self._set_marker(waiting=facilitator, team_waiting=team)
