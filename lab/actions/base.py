@@ -38,10 +38,21 @@ class NoArgs(Args):
 
 @dataclass
 class ActionContext:
-    """Who acts, on which stack."""
+    """Who acts, on which stack, and how fast the drill's clock runs: a team reads and types every
+    duration in drill seconds (at --speed 5 one real second is five drill seconds), so an action
+    converts the ages it reports and the durations it is given with `drill_s` and `real_s`."""
 
     stack: Stack
     actor: str
+    speed: float = 1.0
+
+    def drill_s(self, real_s: float) -> float:
+        """A measured real duration, in drill seconds."""
+        return real_s * self.speed
+
+    def real_s(self, drill_s: float) -> float:
+        """A duration the team gave in drill seconds, in real seconds."""
+        return drill_s / self.speed
 
 
 @dataclass(frozen=True)

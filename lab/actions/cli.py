@@ -47,7 +47,7 @@ def _act(action_name: str, args: dict[str, Any], name: str, root: Path | None, a
     stack = stack_named(name, root)
     drill = active_drill(stack)  # no drill: UsageError, nothing runs, nothing is written
     check(action_name, args)
-    done = perform(action_name, args, ActionContext(stack, actor))
+    done = perform(action_name, args, ActionContext(stack, actor, drill.speed))
     event = record_team(drill, done.kind, actor, done.data)
     colour = "green" if done.ok else "red"
     console.print(f"[{colour}]{action_name}[/] by {actor} at t+{event.offset_s:.0f}s (event {event.id})")

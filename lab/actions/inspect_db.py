@@ -1,4 +1,5 @@
-"""inspect-db: what responders look for in PostgreSQL during an incident."""
+"""inspect-db: what responders look for in PostgreSQL during an incident (transaction ages in drill
+seconds, like every duration a team sees)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def run(ctx: ActionContext, _args: NoArgs) -> dict[str, Any]:
         "superuser_reserved": reserved,
         "by_state": [{"user": u, "application": a, "state": s, "count": int(n)} for u, a, s, n in by_state],
         "longest_transactions": [
-            {"pid": p, "user": u, "state": s, "age_s": age, "query": q} for p, u, s, age, q in stack.sql(QUERIES["longest"])
+            {"pid": p, "user": u, "state": s, "age_s": round(ctx.drill_s(age or 0)), "query": q}
+            for p, u, s, age, q in stack.sql(QUERIES["longest"])
         ],
         "blocked": [{"pid": p, "blocked_by": list(b), "query": q} for p, b, q in stack.sql(QUERIES["blocked"])],
         "locks": [{"table": t, "mode": m, "granted": g, "count": int(n)} for t, m, g, n in stack.sql(QUERIES["locks"])],

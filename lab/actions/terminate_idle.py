@@ -10,7 +10,7 @@ from lab.actions.base import Action, ActionContext, Args
 
 
 class TerminateArgs(Args):
-    older_than_s: float = Field(10.0, ge=0, le=86400, description="idle for at least this long")
+    older_than_s: float = Field(10.0, ge=0, le=86400, description="idle for at least this long, in drill seconds")
     state: Literal["idle", "idle in transaction", "any"] = "any"
 
 
@@ -20,7 +20,7 @@ def run(ctx: ActionContext, args: TerminateArgs) -> dict[str, Any]:
         "SELECT pid, state, pg_terminate_backend(pid) FROM pg_stat_activity "
         "WHERE backend_type = 'client backend' AND usename = 'arcade' AND state = ANY(%s) "
         "AND state_change < now() - make_interval(secs => %s) AND pid <> pg_backend_pid()",
-        (states, args.older_than_s),
+        (states, ctx.real_s(args.older_than_s)),
     )
     by_state: dict[str, int] = {}
     for _pid, state, ok in rows:

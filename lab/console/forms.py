@@ -124,7 +124,7 @@ def field_spec(name: str, info: FieldInfo) -> FieldSpec:
     annotation = _unwrap(info.annotation)
     required = info.is_required()
     default = None if info.default is PydanticUndefined else info.default
-    label = name.removesuffix("_s").replace("_", " ") + (" (s)" if name.endswith("_s") else "")
+    label = name.removesuffix("_s").replace("_", " ") + (" (drill s)" if name.endswith("_s") else "")
     helptext = info.description or ""
     if typing.get_origin(annotation) is Literal:
         choices = tuple(dict.fromkeys(str(a) for a in typing.get_args(annotation)))

@@ -363,7 +363,7 @@ class Drill(PeopleMixin):
         tool = {"network": "check-network", "database": "inspect-db"}.get(page.kind)
         if tool is None:
             return escalation.other_answer(page.team)
-        done = perform(tool, {}, ActionContext(self.stack, f"{page.team} team"))
+        done = perform(tool, {}, ActionContext(self.stack, f"{page.team} team", self.options.speed))
         if not done.ok:
             return f"{page.team} team here: we could not look ({done.data.get('error')})."
         if page.kind == "network":
@@ -414,7 +414,7 @@ class Drill(PeopleMixin):
     def _respond(self, step: Any) -> None:
         actor = self.options.responder or self.options.actor
         try:
-            done = perform(step.action, step.args, ActionContext(self.stack, actor))
+            done = perform(step.action, step.args, ActionContext(self.stack, actor, self.options.speed))
         except UsageError as exc:  # validated with the scenario; kept for hand-edited run copies
             self.record(Source.RUNNER, "action.invalid", {"action": step.action, "error": str(exc)})
             return
