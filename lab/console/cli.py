@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from lab.console.server import banner, is_loopback, serve, write_token_file
+from lab.console.info import banner, token_options, write_token_file
+from lab.console.server import is_loopback, serve
 from lab.stack.cli import stack_options
 from lab.stack.state import default_root
 
@@ -20,10 +21,7 @@ out = Console(highlight=False)
 @click.option("--port", type=click.IntRange(0, 65535), default=8300, show_default=True, help="Port (0: a free one).")
 @click.option("--scenarios", "scenario_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               default=None, help="Directory of scenarios the facilitator can start [default: the lab's scenarios/].")
-@click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the facilitator's token to this file (readable by you only) instead of printing it.")
-@click.option("--show-team-token", is_flag=True,
-              help="Print the team token too (for a screen the team sees); by default it is not printed.")
+@token_options
 @click.option("--quiet", is_flag=True, help="Print nothing (the address and tokens are in <root>/console/<name>/console.json).")
 @click.option("--stop", is_flag=True, help="Stop the console serving NAME (e.g. left up by `drill --console` for the "
                                            "debrief) instead of starting one.")

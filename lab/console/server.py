@@ -139,34 +139,3 @@ class ConsoleProcess:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-def banner(info: dict[str, Any], show_team_token: bool = False, token_file: Path | None = None,
-           info_file: Path | None = None) -> list[str]:
-    """What the terminal that started the console prints: its address, the facilitator's token (or
-    where it was written), and the team token only when asked (that terminal may be on a shared screen)."""
-    url = info["url"]
-    lines = [f"console: {url}"]
-    if token_file is None:
-        lines.append(f"  facilitator token: {info['facilitator_token']}   ({url}login?token={info['facilitator_token']})")
-    else:
-        lines.append(f"  facilitator token: written to {token_file} (readable by you only)")
-    if show_team_token:
-        lines.append(f"  team token:        {info['team_token']}   ({url}login?token={info['team_token']})")
-    else:
-        where = f"it is in {info_file}; " if info_file is not None else ""
-        lines.append(f"  team token:        not printed ({where}the facilitator page makes a new one to hand out)")
-    return lines
-
-
-def write_token_file(path: Path, token: str) -> None:
-    """The facilitator's token, alone in a file only its owner can read (UsageError if it cannot be written)."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        try:
-            os.fchmod(fd, 0o600)  # a file that was there already keeps no wider mode
-            os.write(fd, (token + "\n").encode())
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        raise UsageError(f"--token-file {path}: cannot write it ({exc.strerror})") from None

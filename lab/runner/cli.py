@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lab.catalog import CATALOG
+from lab.console.info import token_options
 from lab.errors import UsageError
 from lab.runner.drill import Drill, DrillOptions, DrillStatus, install_signal_handlers
 from lab.stack import procs
@@ -130,6 +131,7 @@ def _stack_for(scenario, name: str, root: Path | None,  # type: ignore[no-untype
 @click.option("--console", "with_console", is_flag=True,
               help="Also serve the web console (`gameday console`) for the facilitator and the team; it keeps "
                    "serving after the drill for the debrief (stop it with `gameday console --stop`).")
+@token_options
 @click.option("--lobby", is_flag=True,
               help="Open a lobby first: the team reads the story while baseline traffic runs; the clock starts "
                    "when the facilitator says so (the console's Start button, or `gameday start`).")
@@ -137,15 +139,17 @@ def _stack_for(scenario, name: str, root: Path | None,  # type: ignore[no-untype
               help="With or without --lobby: start the clock by itself this long after the lobby opens (90s, 5m).")
 @stack_options
 def drill(scenario_ref: str, team: str, responder: str | None, speed: float, keep_stack: bool, quiet: bool,
-          steady_timeout: float, kind: str | None, with_console: bool, lobby: bool, start_after: float | None,
-          name: str, root: Path | None) -> None:
+          steady_timeout: float, kind: str | None, with_console: bool, token_file: Path | None,
+          show_team_token: bool, lobby: bool, start_after: float | None, name: str, root: Path | None) -> None:
     """Run a scenario: check the steady state, inject its faults on schedule, record everything.
 
     With people responding, the drill ends when the team declares the incident resolved (`gameday
     resolve`) and the fix holds through the scenario's relapse window ("resolved"), or does not
     ("resolved too early"), or at the time limit."""
     scenario, text = CATALOG.load(CATALOG.resolve(scenario_ref))
-    web = _console(name, root) if with_console else None  # stopped when this command ends, on every path
+    if (token_file is not None or show_team_token) and not with_console:
+        raise UsageError("--token-file and --show-team-token are for the console: add --console")
+    web = _console(name, root, token_file, show_team_token) if with_console else None  # stopped on every path
     stack, started_here = _stack_for(scenario, name, root, kind)
     try:
         options = DrillOptions(team=team, speed=speed, responder=responder, actor=responder or getpass.getuser(),
@@ -192,17 +196,23 @@ def drill(scenario_ref: str, team: str, responder: str | None, speed: float, kee
                       f"or `gameday down --name {name}`.", soft_wrap=True)
 
 
-def _console(name: str, root: Path | None) -> ConsoleProcess:
+def _console(name: str, root: Path | None, token_file: Path | None, show_team_token: bool) -> ConsoleProcess:
     """`gameday console` for this stack, in a child process: stopped if the drill does not run (refused,
-    failed), left serving for the debrief once it has. This terminal gets the
-    facilitator's token; the team token stays in console.json (owner only)."""
-    from lab.console.info import info_path
-    from lab.console.server import ConsoleProcess, banner
+    failed), left serving for the debrief once it has. This terminal gets the facilitator's token (or
+    --token-file does); the team token only with --show-team-token (it is in console.json, owner only)."""
+    from lab.console.info import banner, info_path, write_token_file
+    from lab.console.server import ConsoleProcess
     from lab.stack.state import default_root
 
     base = (root or default_root()).absolute()
+    if token_file is not None:
+        token_file = token_file.absolute()
+        write_token_file(token_file, "")  # refused before anything starts when it cannot be written
     web: ConsoleProcess = click.get_current_context().with_resource(ConsoleProcess(name, base))
-    for line in banner(web.info, info_file=info_path(base, name)):
+    if token_file is not None:
+        write_token_file(token_file, str(web.info["facilitator_token"]))
+    for line in banner(web.info, show_team_token=show_team_token, token_file=token_file,
+                       info_file=info_path(base, name)):
         console.print(line, soft_wrap=True)
     return web
 

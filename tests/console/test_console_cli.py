@@ -22,6 +22,15 @@ def test_bad_arguments(gameday, args, message):
     assert result.stderr.startswith("Error: ") and message in result.stderr and len(result.stderr.splitlines()) == 1
 
 
+@pytest.mark.parametrize("args", [["--token-file", "{root}/fac.token"], ["--show-team-token"]])
+def test_token_options_of_a_drill_need_its_console(gameday, run_root, args):
+    args = [a.format(root=run_root) for a in args]
+    result = gameday("drill", "march-2023-db-overload", "--name", "c2", *args, timeout=30)
+    assert result.returncode == 2, result
+    assert result.stderr.strip() == "Error: --token-file and --show-team-token are for the console: add --console"
+    assert not (run_root / "c2").exists() and not (run_root / "fac.token").exists()
+
+
 def test_a_port_in_use_is_refused_with_a_hint(gameday, run_root):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -1,5 +1,5 @@
 """`gameday drill ... --console`: the drill serves the console while it runs and prints its address
-and tokens; once the drill has ended (here: halted with SIGTERM, as `gameday halt` does) the
+and the tokens it was asked to (here: the facilitator's to a file, the team's on screen); once the drill has ended (here: halted with SIGTERM, as `gameday halt` does) the
 console keeps serving the debrief (History, the run's report, for both views) until
 `gameday console --stop` stops it."""
 
@@ -17,15 +17,17 @@ import pytest
 import requests
 
 from .console_helpers import Client, phase, wait_for
-from lab.console.server import info_path
+from lab.console.info import info_path
 from lab.faults import engine
 
 pytestmark = pytest.mark.integration
 
 
-def test_drill_with_console_serves_it_and_it_outlives_the_drill(march_stack, console_root):
+def test_drill_with_console_serves_it_and_it_outlives_the_drill(march_stack, console_root, tmp_path):
     env = {**os.environ, "GAMEDAY_ROOT": str(console_root), "COLUMNS": "200"}
+    token_file = tmp_path / "facilitator.token"
     proc = subprocess.Popen([sys.executable, "-m", "lab.cli", "drill", "march-2023-db-overload", "--console",
+                             "--token-file", str(token_file), "--show-team-token",
                              "--quiet", "--speed", "10", "--team", "cli", "--name", march_stack.name],
                             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
@@ -54,8 +56,10 @@ def test_drill_with_console_serves_it_and_it_outlives_the_drill(march_stack, con
             proc.kill()
             proc.wait()
     assert proc.returncode == 0, out
-    # the drill's terminal gets the facilitator's token; the team token stays in console.json
-    assert info["url"] in out and info["facilitator_token"] in out and info["team_token"] not in out
+    # the facilitator's token went to its file (owner only), the team's to the shared screen
+    assert info["url"] in out and info["facilitator_token"] not in out and info["team_token"] in out
+    assert token_file.read_text().strip() == info["facilitator_token"]
+    assert token_file.stat().st_mode & 0o777 == 0o600 and str(token_file) in out
     assert re.search(r"halted after", out)
     assert "keeps serving the debrief" in out and "gameday console --stop" in out
     assert not engine.journal_for(march_stack).active()

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from .app_helpers import csrf, logged_in, make_app
-from lab.console.server import banner, info_path
+from lab.console.info import banner, info_path
 
 INFO = {"url": "http://127.0.0.1:8300/", "facilitator_token": "FAC-token-123", "team_token": "TEAM-token-456"}
 
