@@ -11,7 +11,7 @@ Pure: the caller reads the file and passes the registries in. Every error is one
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -148,6 +148,14 @@ class Alerts(_Model):
     disabled: list[str] = Field(default_factory=list)
 
 
+# What a team's console can show. A scenario grants the dashboards the original site had (default:
+# the site's availability and latency, its alerts and its services); the rest a team finds with the
+# toolbox or buys with a hint.
+Dashboard = Literal["availability", "latency", "alerts", "services", "db_connections", "db_sessions_by_state"]
+DASHBOARDS: tuple[str, ...] = get_args(Dashboard)
+DEFAULT_DASHBOARDS: tuple[Dashboard, ...] = ("availability", "latency", "alerts", "services")
+
+
 class Scenario(_Model):
     """A drill: the story, the stack, the faults, when it counts as healed, and its responders."""
 
@@ -166,6 +174,10 @@ class Scenario(_Model):
     time_limit_s: float = Field(900.0, gt=0, le=24 * 3600)
     hints: list[Hint] = Field(default_factory=list)
     alerts: Alerts = Alerts()
+    dashboards: list[Dashboard] = Field(
+        default_factory=lambda: list(DEFAULT_DASHBOARDS),
+        description="what the team's console shows, as the original site's monitoring did: " + ", ".join(DASHBOARDS),
+    )
     runbook: str
     par_score: float = Field(70.0, ge=0, le=100)
     scoring: ScoringConfig | None = Field(None, description="weights and par times; default: the runbook's")
