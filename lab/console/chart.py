@@ -38,8 +38,10 @@ def bucket(points: Sequence[ChartPoint], limit: int = MAX_POINTS) -> list[ChartP
 
 
 def _clock(seconds: float) -> str:
+    """t+m:ss, or t-m:ss before the drill's clock started."""
     s = int(round(seconds))
-    return f"{s // 60}:{s % 60:02d}" if s < 3600 else f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    sign, s = ("-", -s) if s < 0 else ("+", s)
+    return f"t{sign}" + (f"{s // 60}:{s % 60:02d}" if s < 3600 else f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}")
 
 
 def _paths(xs: list[float], ys: list[float | None]) -> str:
@@ -89,7 +91,14 @@ def svg(points: Sequence[ChartPoint], slo: float | None = None, title: str = "SL
     for frac in (0.0, 0.5, 1.0):
         x = LEFT + frac * plot_w
         anchor = {0.0: "start", 0.5: "middle", 1.0: "end"}[frac]
-        out.append(f'<text x="{x:.1f}" y="{base}" text-anchor="{anchor}" class="tick">t+{_clock(t0 + frac * (t1 - t0))}</text>')
+        out.append(f'<text x="{x:.1f}" y="{base}" text-anchor="{anchor}" class="tick">{_clock(t0 + frac * (t1 - t0))}</text>')
+    if t0 < 0 < t1:  # the baseline before the clock started, then the drill: mark the start
+        x = LEFT + (0 - t0) / (t1 - t0) * plot_w
+        out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{top2 + PANEL}" class="start"/>')
+        out.append(f'<text x="{x + 3:.1f}" y="{TOP + PANEL + 12}" class="tick">start</text>')
+    elif t0 < 0:
+        out.append(f'<text x="{LEFT + plot_w - 2}" y="{TOP + PANEL + 12}" text-anchor="end" class="tick">'
+                   "before the clock starts</text>")
     out.append("</svg>")
     return "".join(out)
 

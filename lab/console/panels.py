@@ -8,10 +8,15 @@ from typing import Any
 
 from flask import render_template
 
-from lab.console import chart
+import json
+
+from lab.console import chart, results
+from lab.console.auth import role
 from lab.console.state import ConsoleState, DrillView
+from lab.core.scenario import DASHBOARDS, DEFAULT_DASHBOARDS
 from lab.core.timeline import Event
 from lab.errors import LabError
+from lab.report.facts import describe_end
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,19 @@ def services(state: ConsoleState) -> list[ServiceRow] | None:
             for name, svc in st.services.items()]
 
 
+def dashboards(state: ConsoleState, view: DrillView) -> frozenset[str]:
+    """What this session may see: everything for the facilitator; for the team, the dashboards its
+    scenario grants (what the original site's monitoring showed), the defaults when none is loaded."""
+    if role() == "facilitator":
+        return frozenset(DASHBOARDS)
+    if view.watch is not None:
+        try:
+            return frozenset(state.loaded(view.watch.run_dir)[0].dashboards)
+        except Exception:  # a run copy that no longer validates: the defaults
+            pass
+    return frozenset(DEFAULT_DASHBOARDS)
+
+
 def slo_of(state: ConsoleState, view: DrillView) -> float | None:
     if view.watch is None:
         return None
@@ -43,27 +61,45 @@ def slo_of(state: ConsoleState, view: DrillView) -> float | None:
 
 def status_html(state: ConsoleState, view: DrillView) -> str:
     tick = view.watch.last_tick if view.watch else None
-    return render_template("_status.html", view=view, tick=tick, services=services(state),
+    shown = dashboards(state, view)
+    return render_template("_status.html", view=view, tick=tick, shown=shown,
+                           services=services(state) if "services" in shown else None,
                            slo=slo_of(state, view), drill_s=view.drill_s())
 
 
 def chart_svg(state: ConsoleState, view: DrillView) -> str:
     points = view.watch.points if view.watch else []
-    return chart.svg(points, slo_of(state, view))
+    shown = dashboards(state, view)
+    if not {"availability", "latency"} <= shown:  # draw only the lines the scenario grants
+        points = [chart.ChartPoint(p.t, p.availability if "availability" in shown else None,
+                                   p.p95_ms if "latency" in shown else None) for p in points]
+    return chart.svg(points, slo_of(state, view) if "availability" in shown else None)
 
 
 def event_html(event: Event) -> str:
     return render_template("_event.html", e=event)
 
 
+def finding_html(event: Event, current: int | None = None) -> str:
+    """One action's result (or a typed shell command) as every member of the team sees it."""
+    return render_template("_finding.html", e=event, current=current)
+
+
+def raw_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, default=str)
+
+
 def summary(event: Event) -> str:
     """One line for a timeline row."""
     d = event.data
     args = d.get("args") if isinstance(d.get("args"), dict) else None
+    end = describe_end(event)
+    if end is not None:
+        return end
+    if d.get("via") == "shell" or event.kind in results.FINDING_KINDS:
+        return results.headline(event)  # the command as typed, the answer, the hint
     if event.kind.startswith("action."):
-        shown = ", ".join(f"{k}={v}" for k, v in (args or {}).items())
-        outcome = "ok" if d.get("ok") else f"failed: {d.get('error', '')}"
-        return f"{d.get('action')}({shown}) {outcome}"
+        return f"{d.get('action')}: {results.headline(event)}"
     if event.kind.startswith("alert."):
         return f"{d.get('alert')}: {d.get('summary', '')}"
     said = args if args is not None else d  # the words of an incident keep what was said in args
@@ -98,4 +134,6 @@ def percent(value: float | None) -> str:
 
 
 def template_helpers() -> dict[str, Any]:
-    return {"clock": clock, "percent": percent, "summary": summary}
+    return {"clock": clock, "percent": percent, "summary": summary, "headline": results.headline,
+            "result_tables": results.tables, "result_label": results.label, "result_cell": results.cell,
+            "raw_json": raw_json, "is_finding": results.is_finding}

@@ -1,7 +1,8 @@
 """The timeline as server-sent events. The server decides what a client gets: the run on this
 console's stack, and for a team session only what the team may see.
 
-    event: timeline  data: {"id": N, "html": "<tr>...</tr>"}   (id: N, so a reconnect resumes)
+    event: timeline  data: {"id": N, "html": "<tr>...</tr>"[, "finding": "<article>...</article>"]}
+                     (id: N, so a reconnect resumes; `finding` for a result the whole team sees)
     event: tick      data: {"html": status panel}               (once a second)
     event: drill     data: {"run": id}                          (another run began: reload)
 """
@@ -15,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request, stream_with_context
 
-from lab.console import panels
+from lab.console import panels, results
 from lab.console.auth import require, role
 from lab.console.state import state
 
@@ -56,7 +57,10 @@ def events() -> Any:
             if view.watch is not None:
                 for event in view.watch.refresh().after(cursor, team):
                     cursor = event.id
-                    yield _message("timeline", {"id": event.id, "html": panels.event_html(event)}, event.id)
+                    data = {"id": event.id, "html": panels.event_html(event)}
+                    if results.is_finding(event):
+                        data["finding"] = panels.finding_html(event)
+                    yield _message("timeline", data, event.id)
             if time.monotonic() >= next_tick:
                 next_tick = time.monotonic() + TICK_S
                 yield _message("tick", {"phase": view.phase, "html": panels.status_html(st, view)})

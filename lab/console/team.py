@@ -4,7 +4,6 @@ on the drill's timeline with source `team` and the logged-in member as actor."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
@@ -12,7 +11,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from lab.actions import ACTIONS
 from lab.actions.base import ActionContext
 from lab.actions.perform import check, perform
-from lab.console import forms, panels
+from lab.console import forms, panels, results
 from lab.console.auth import actor, require, role
 from lab.console.state import Conflict, state
 from lab.console.watch import visible_to_team
@@ -34,18 +33,30 @@ def page() -> Any:
         except Exception:
             scenario = None
     events = [e for e in (view.watch.events if view.watch else []) if visible_to_team(e)]
-    result = None
-    wanted = request.args.get("event", type=int)
-    if wanted is not None:
-        result = next((e for e in events if e.id == wanted), None)
+    findings = [e for e in reversed(events) if results.is_finding(e)]  # newest first, everyone's
     return render_template(
-        "team.html", view=view, scenario=scenario, events=events, result=result,
-        result_json=json.dumps(result.data.get("result", result.data), indent=2, default=str) if result else "",
+        "team.html", view=view, scenario=scenario, events=events, findings=findings,
+        current=request.args.get("event", type=int), dashboards=panels.dashboards(st, view),
         status=panels.status_html(st, view), chart=panels.chart_svg(st, view), groups=forms.groups(),
         fields=forms.fields, can_act=role() == "team",
         stream_url=url_for("stream.events", run=view.watch.run_dir.name if view.watch else "",
                            after=events[-1].id if events else 0),
     )
+
+
+@bp.get("/team/findings")
+@require("team", "facilitator")
+def findings() -> Any:
+    """Every result the team has so far, newest first, as the page's Findings section renders them;
+    `--json`'s counterpart for scripts: `?format=json` gives the events themselves."""
+    st = state()
+    view = st.view()
+    events = [e for e in (view.watch.events if view.watch else []) if visible_to_team(e) and results.is_finding(e)]
+    if request.args.get("format") == "json":
+        return {"run": view.watch.run_dir.name if view.watch else None,
+                "findings": [{"id": e.id, "offset_s": e.offset_s, "kind": e.kind, "actor": e.actor,
+                              "headline": results.headline(e), "data": e.data} for e in reversed(events)]}
+    return "".join(panels.finding_html(e) for e in reversed(events))
 
 
 @bp.post("/team/act")
@@ -75,7 +86,7 @@ def act() -> Any:
         return render_template("team_confirm.html", action=action, specs=forms.fields(action), values=typed)
     who = actor()
     try:
-        done = perform(name, args, ActionContext(st.stack, who))
+        done = perform(name, args, ActionContext(st.stack, who, drill.speed))
     except UsageError as exc:  # refused by the stack before anything changed (an unknown setting)
         return _toolbox_again(name, typed, str(exc), 400)
     event = record_team(drill, done.kind, who, done.data)
@@ -83,7 +94,8 @@ def act() -> Any:
         flash(f"{name} by {who} at t+{panels.clock(event.offset_s)} (event #{event.id})", "ok")
     else:
         flash(f"{name} failed: {done.data.get('error')} (event #{event.id})", "error")
-    return redirect(url_for("team.page", event=event.id, _anchor="result"), code=303)
+    anchor = f"finding-{event.id}" if results.is_finding(event) else "timeline"
+    return redirect(url_for("team.page", event=event.id, _anchor=anchor), code=303)
 
 
 def _toolbox_again(name: str, typed: dict[str, str], error: str | None, code: int) -> Any:

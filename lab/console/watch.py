@@ -22,13 +22,18 @@ from lab.core.scoring import Sample
 from lab.core.timeline import Event, Source
 from lab.timeline import rundir
 
-# What a team sees of the lab's own events: the drill's frame and released hints. Faults, the
-# steady-state check and anything else the runner or the facilitator records stay hidden.
+# What a team sees of the lab's own events: the drill's frame, how it ended, released hints and the
+# answers of the teams it paged. Faults, the steady-state check and anything else the runner or the
+# facilitator records stay hidden, and so does the lab's own "recovered" while it waits for the
+# team to declare the incident resolved (that would tell them their fix worked before they know).
 TEAM_SOURCES = {Source.TEAM, Source.MONITOR, Source.OBSERVER}
-TEAM_KINDS = {"drill.started", "drill.recovered", "drill.time_limit", "drill.ended", "drill.halt", "hint.released"}
+TEAM_KINDS = {"drill.started", "drill.recovered", "drill.time_limit", "drill.ended", "drill.halt", "hint.released",
+              "escalation.answered", "drill.resolving", "drill.resolved", "drill.resolved_too_early"}
 
 
 def visible_to_team(event: Event) -> bool:
+    if event.kind == "drill.recovered" and event.data.get("awaiting"):
+        return False
     return event.source in TEAM_SOURCES or event.kind in TEAM_KINDS
 
 
@@ -69,6 +74,9 @@ class Tick:
     wall: float  # when the console read it
 
 
+BEFORE_POINTS = 300  # probe seconds of "before" the chart keeps
+
+
 class RunWatch:
     """One run directory, followed as it grows; safe to share between request threads."""
 
@@ -76,7 +84,8 @@ class RunWatch:
         self.run_dir = run_dir
         self.events: list[Event] = []
         self.samples: list[Sample] = []
-        self.points: list[ChartPoint] = []
+        self.drill_points: list[ChartPoint] = []
+        self._before: list[ChartPoint] = []  # the baseline before the clock started (lobby, steady state)
         self.last_tick: Tick | None = None
         self._events = Tail(run_dir / rundir.EVENTS)
         self._sli = Tail(run_dir / rundir.SLI)
@@ -101,9 +110,22 @@ class RunWatch:
         db = rec.db
         self.last_tick = Tick(rec.offset_s, rec.availability, rec.p95_ms, rec.firing, db.get("ordinary"),
                               db.get("max_connections"), dict(db.get("by_state") or {}), time.time())
+        point = ChartPoint(rec.offset_s, rec.availability, rec.p95_ms)
         if rec.started:
             self.samples.append(rec.sample())
-            self.points.append(ChartPoint(rec.offset_s, rec.availability, rec.p95_ms))
+            self.drill_points.append(point)
+        elif not self.drill_points:
+            self._before = [*self._before[-(BEFORE_POINTS - 1):], point]
+
+    @property
+    def points(self) -> list[ChartPoint]:
+        """The chart's seconds: the baseline before the clock started at negative drill time (its own
+        clock's offsets moved so that its last second is just before t+0), then the drill."""
+        before = self._before
+        if not before:
+            return list(self.drill_points)
+        shift = before[-1].t + (1.0 if self.drill_points else 0.0)
+        return [ChartPoint(p.t - shift, p.availability, p.p95_ms) for p in before] + self.drill_points
 
     # --- what the events say ---------------------------------------------------------------
 

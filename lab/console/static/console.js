@@ -19,10 +19,16 @@
     var source = new EventSource(streamUrl);
     var timeline = document.getElementById("timeline");
     var status = document.getElementById("status");
+    var findings = document.getElementById("findings");
     source.addEventListener("timeline", function (m) {
       var e = JSON.parse(m.data);
       if (timeline && !timeline.querySelector('tr[data-id="' + e.id + '"]')) {
         timeline.insertAdjacentHTML("beforeend", e.html);
+      }
+      if (e.finding && findings && !document.getElementById("finding-" + e.id)) {
+        var none = document.getElementById("no-findings");
+        if (none) { none.remove(); }
+        findings.insertAdjacentHTML("afterbegin", e.finding);
       }
     });
     source.addEventListener("tick", function (m) {
