@@ -12,11 +12,15 @@ import time
 import urllib.error
 import urllib.request
 
+import html5lib
 import psycopg2
 import pytest
 
+from lab.console import results
+
 from lab.stack import procs
 from lab.timeline.store import TimelineStore
+from console.app_helpers import logged_in, make_app
 
 pytestmark = pytest.mark.integration
 
@@ -158,6 +162,61 @@ def test_disable_feature_switches_a_route_off_without_a_restart(drill):
     assert stack.state().services["web"].pid == web_pid
     stack.set_disabled_features([])
     assert procs.wait_until(lambda: http_status(url) == 200, 3.0)
+
+
+def _cells(element) -> list[str]:
+    return [" ".join("".join(td.itertext()).split()) for td in element.iter("td")]
+
+
+def _shown_values(result: dict) -> list[str]:
+    """Every scalar of a result, as a table cell shows it."""
+    out = []
+    for value in result.values():
+        if isinstance(value, dict):
+            out += _shown_values(value)
+        elif isinstance(value, list):
+            for item in value[:20]:
+                out += _shown_values(item) if isinstance(item, dict) else [" ".join(results.cell(item).split())]
+        else:
+            out.append(" ".join(results.cell(value).split()))
+    return out
+
+
+def test_every_result_reads_as_tables_for_a_teammate_who_did_not_run_it(drill):
+    """The shared team view: what alice's real actions found (the tests above ran them; any missing
+    inspect tool runs here) is on bob's page as a headline and tables, with the JSON behind a toggle."""
+    stack, run_dir, _env = drill
+    store = TimelineStore(run_dir / "events.jsonl")
+    ran = {e.kind for e in store.read()}
+    for args in (("status",), ("logs", "web"), ("inspect-db",), ("check-network",), ("inspect-web",)):
+        if f"action.{args[0]}" not in ran:
+            act_once(drill, "act", *args)
+    done = [e for e in store.read() if e.kind.startswith("action.") and e.actor == "alice" and e.data["ok"]]
+    assert {e.kind for e in done} >= {"action.status", "action.inspect-db", "action.check-network", "action.logs"}
+    bob = logged_in(make_app(stack.root, "act"), "team", "bob")
+    answer = bob.get("/team")
+    assert answer.status_code == 200
+    tree = html5lib.parse(answer.text, namespaceHTMLElements=False)
+    articles = {a.get("id"): a for a in tree.iter("article")}
+    for event in done:
+        article = articles.get(f"finding-{event.id}")
+        assert article is not None, f"{event.kind} #{event.id} is not on a teammate's page"
+        heading = "".join(article.find("h3").itertext())
+        assert "by alice" in heading and "{" not in heading, heading
+        result = event.data["result"]
+        cells = _cells(article)
+        missing = [v for v in _shown_values(result) if v not in cells and not any(v in c for c in cells)]
+        assert not missing, f"{event.kind}: {missing[:5]} not in its tables"
+        raw = article.find(".//details/pre")
+        assert raw is not None and json.loads("".join(raw.itertext()))["result"] == json.loads(json.dumps(result))
+    # the same findings for scripts, newest first; the timeline rows link to them
+    listed = bob.get("/team/findings?format=json").get_json()["findings"]
+    assert [f["id"] for f in listed] == sorted((f["id"] for f in listed), reverse=True)
+    assert {e.id for e in done} <= {f["id"] for f in listed}
+    links = {a.get("href") for a in tree.find(".//tbody[@id='timeline']").iter("a")}
+    assert {f"/team#finding-{e.id}" for e in done} <= links
+    db = next(e for e in reversed(done) if e.kind == "action.inspect-db")
+    assert "connections" in results.headline(db) and "drill s" in "".join(articles[f"finding-{db.id}"].itertext())
 
 
 def test_the_words_of_an_incident(drill):

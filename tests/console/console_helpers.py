@@ -84,5 +84,5 @@ def ensure_halted(facilitator: Client, stack: LocalStack) -> None:
 
 def shot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=True, timeout=90_000)  # a loaded machine renders slowly
     return path

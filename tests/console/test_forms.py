@@ -128,7 +128,7 @@ def test_a_destructive_action_runs_only_once_confirmed(drill, console):
     first = team.post("/team/act", form)
     assert first.status_code == 200 and 'id="confirm"' in first.text
     assert re.search(r"<th>state</th><td>idle in transaction</td>", first.text)
-    assert re.search(r"<th>older than \(s\)</th><td>2</td>", first.text)
+    assert re.search(r"<th>older than \(drill s\)</th><td>2</td>", first.text)
     assert 'name="confirm" value="yes"' in first.text and 'name="back" value="yes"' in first.text
     assert len(_team_events(drill)) == before  # nothing ran
 
@@ -206,7 +206,7 @@ def test_the_browser_keeps_what_was_typed_and_confirms_before_terminating(drill,
         before = len(_team_events(drill))
         terminate.locator("button[type=submit]").click()
         page.click("#confirm-yes")
-        page.locator("#result", has_text="Result: action.terminate-idle-connections").wait_for()
+        page.locator(".finding[data-kind='action.terminate-idle-connections']").first.wait_for()
         events = _team_events(drill)
         assert len(events) == before + 1 and events[-1].actor == "bea"
         assert events[-1].data["args"] == {"older_than_s": 3.0, "state": "idle in transaction"}
