@@ -1,4 +1,5 @@
-"""restart: restart one service of the stack (db, web, proxy, loadgen)."""
+"""restart: restart one service of the stack (db, web, proxy, loadgen). A database restart says how
+many client sessions it dropped (the score card counts them as part of what the fix cost)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,23 @@ class RestartArgs(Args):
 
 
 def run(ctx: ActionContext, args: RestartArgs) -> dict[str, Any]:
+    dropped = _sessions(ctx) if args.service == "db" else None
     started = time.monotonic()
     ctx.stack.service(args.service).restart()
-    return {"service": args.service, "seconds": round(time.monotonic() - started, 3)}
+    out: dict[str, Any] = {"service": args.service, "seconds": round(time.monotonic() - started, 3)}
+    if dropped is not None:
+        out["sessions_dropped"] = dropped
+    return out
+
+
+def _sessions(ctx: ActionContext) -> int | None:
+    """Client sessions the database holds now (None when it cannot tell: it is down or full)."""
+    try:
+        (count,), = ctx.stack.sql("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+                                  "AND pid <> pg_backend_pid()")
+        return int(count)
+    except Exception:  # a database that does not answer still gets restarted
+        return None
 
 
 ACTION = Action("restart", "restart a service (db, web, proxy, loadgen)", RestartArgs, run, "change",

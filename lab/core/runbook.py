@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from lab.core import acts
 from lab.core.errors import did_you_mean, first_error
 from lab.core.timeline import Event
 
@@ -30,16 +31,44 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "regex")
+
+
 class Match(_Model):
-    """A predicate on one event; every field given must hold (args/result: a subset of the event's)."""
+    """A predicate on one event; every field given must hold.
+
+    `action` and `args` are compared with the act the event amounts to, whatever the channel
+    (lab.core.acts: a toolbox action, a classified shell command, an observed change). A value in
+    `args` or `result` is either compared as is or is one operator: `{gte: 1000}`, `{lt: 5}`,
+    `{in: [db, web]}`, `{ne: 0}`, `{regex: "^max_"}` (numbers written as text compare as numbers)."""
 
     kind: str | None = Field(None, description="event kind, e.g. ack, note, action.inspect-db, alert.firing")
-    action: str | None = Field(None, description="a toolbox action name")
+    action: str | None = Field(None, description="a toolbox action name, or an act only the shell or observers see")
     args: dict[str, Any] = Field(default_factory=dict)
     result: dict[str, Any] = Field(default_factory=dict)
     command: str | None = Field(None, description="regex searched in a recorded shell command")
     hypothesis: str | None = Field(None, description="a note's hypothesis tag")
     text: str | None = Field(None, description="regex searched in a note's or update's text")
+
+    @field_validator("args", "result")
+    @classmethod
+    def _operators(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key, want in value.items():
+            if isinstance(want, dict):
+                if len(want) != 1 or next(iter(want)) not in OPERATORS:
+                    raise ValueError(f"{key}: an operator is one of {', '.join(OPERATORS)} with its operand, "
+                                     f"e.g. {{gte: 1000}}")
+                op, operand = next(iter(want.items()))
+                if op == "regex":
+                    try:
+                        re.compile(str(operand))
+                    except re.error as exc:
+                        raise ValueError(f"{key}.regex: not a valid regular expression: {exc}") from None
+                if op == "in" and not isinstance(operand, list):
+                    raise ValueError(f"{key}.in: expected a list of values")
+                if op in ("gt", "gte", "lt", "lte") and _number(operand) is None:
+                    raise ValueError(f"{key}.{op}: expected a number")
+        return value
 
     @field_validator("command", "text")
     @classmethod
@@ -56,25 +85,31 @@ class Match(_Model):
         if self.kind is not None:
             return frozenset({self.kind})
         if self.action is not None:
-            return frozenset({self.action, f"action.{self.action}"})
+            return frozenset({self.action, f"action.{self.action}", *acts.kinds_of(self.action)})
         if self.hypothesis is not None:
             return frozenset({"note"})
         return None
 
-    def matches(self, event: Event) -> bool:
-        """Whether `event` satisfies every field of this predicate."""
+    def matches(self, event: Event, act: acts.Act | None = None, hypothesis: str | None = None) -> bool:
+        """Whether `event` satisfies every field of this predicate. `act`: what the event amounts to
+        (computed when not given); `hypothesis`: the hypothesis a note names, as the runbook's
+        vocabulary resolved it (default: its tag as written)."""
         data = event.data
         if self.command is not None and not _regex(self.command).search(str(data.get("command") or "")):
             return False
         if self.kind is not None and event.kind != self.kind:
             return False
-        if self.action is not None and event.kind not in (self.action, f"action.{self.action}"):
-            return False
-        if self.args and not _subset(self.args, arguments(event)):
+        args = arguments(event)
+        if self.action is not None and event.kind != self.action:  # a word of an incident (escalate) is its kind
+            act = act if act is not None else acts.act_of(event)
+            if act is None or act.action != self.action:
+                return False
+            args = dict(act.args)
+        if self.args and not _subset(self.args, args):
             return False
         if self.result and not _subset(self.result, data.get("result") if isinstance(data.get("result"), dict) else data):
             return False
-        if self.hypothesis is not None and arguments(event).get("hypothesis") != self.hypothesis:
+        if self.hypothesis is not None and (hypothesis if hypothesis is not None else args.get("hypothesis")) != self.hypothesis:
             return False
         if self.text is not None and not _regex(self.text, re.I).search(str(arguments(event).get("text") or "")):
             return False
@@ -93,7 +128,49 @@ def arguments(event: Event) -> dict[str, Any]:
 
 
 def _subset(want: dict[str, Any], have: Any) -> bool:
-    return isinstance(have, dict) and all(k in have and have[k] == v for k, v in want.items())
+    return isinstance(have, dict) and all(k in have and _holds(v, have[k]) for k, v in want.items())
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip().strip("'\""))
+        except ValueError:
+            return None
+    return None
+
+
+def _same(want: Any, have: Any) -> bool:
+    if want == have:
+        return True
+    a, b = _number(want), _number(have)
+    if a is not None and b is not None:
+        return a == b
+    return isinstance(want, str) and isinstance(have, str) and want.lower() == have.lower()
+
+
+def _holds(want: Any, have: Any) -> bool:
+    """One value of a match against the event's: equal (numbers as numbers, text ignoring case), or
+    the one operator `want` names."""
+    if not isinstance(want, dict):
+        return _same(want, have)
+    op, operand = next(iter(want.items()))
+    if op == "eq":
+        return _same(operand, have)
+    if op == "ne":
+        return not _same(operand, have)
+    if op == "in":
+        return any(_same(o, have) for o in operand)
+    if op == "regex":
+        return have is not None and bool(_regex(str(operand)).search(str(have)))
+    value, bound = _number(have), _number(operand)
+    if value is None or bound is None:
+        return False
+    return {"gt": value > bound, "gte": value >= bound, "lt": value < bound, "lte": value <= bound}[op]
 
 
 class Step(_Model):
@@ -139,6 +216,25 @@ class Comms(_Model):
     next_update_pattern: str = Field(r"next update", description="regex an internal update should contain")
 
 
+class Hypothesis(_Model):
+    """A cause a team may name, in the words teams use: its tag, other tags for it, and phrases that
+    name it in a note's text (matched as whole words, ignoring case; a phrase just after "not",
+    "no" or "ruled out" does not count)."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    aliases: list[str] = Field(default_factory=list, description="other tags that mean the same")
+    words: list[str] = Field(default_factory=list, description="phrases that name it in a note's text")
+
+
+NEGATIONS = ("not", "no", "isn't", "isnt", "never", "ruled out", "rule out", "rules out", "not the", "nothing to do with")
+_NEGATED = re.compile(r"(?:\b(?:" + "|".join(re.escape(n) for n in NEGATIONS) + r")\b)\W*(?:\w+\W+){0,2}$", re.I)
+
+
+def tag(value: str) -> str:
+    """A hypothesis tag as compared: lower case, words joined by '-'."""
+    return re.sub(r"[\s_]+", "-", value.strip().lower())
+
+
 class Diagnosis(_Model):
     """What counts as the correct diagnosis, and which steps are its evidence."""
 
@@ -167,11 +263,17 @@ class Par(_Model):
 
 
 class ScoringConfig(_Model):
-    """Weights, par times and the cap a forbidden action imposes."""
+    """Weights, par times, and the caps a forbidden action and a blind fix impose."""
 
     weights: Weights = Weights()
     par: Par = Par()
     forbidden_cap: float = Field(25, ge=0, le=100)
+    blind_fix_cap: float = Field(
+        60, ge=0, le=100, description="the most a drill scores whose fix came with no evidence gathered before it "
+                                      "and no diagnosis named at any point (lucky, not capable): keep it below par")
+    unexplained_changes: bool = Field(
+        True, description="count a change made before any hypothesis was noted as the anti-pattern "
+                          "'unexplained-change'")
 
 
 class Runbook(_Model):
@@ -184,12 +286,69 @@ class Runbook(_Model):
     forbidden: list[Forbidden] = Field(default_factory=list)
     comms: Comms = Comms()
     diagnosis: Diagnosis | None = None
+    hypotheses: list[Hypothesis] = Field(default_factory=list,
+                                         description="the causes teams may name, right and wrong, with their words")
     followups: list[str] = Field(default_factory=list)
     scoring: ScoringConfig = ScoringConfig()
     markdown: str = ""
 
     def step(self, step_id: str) -> Step:
         return next(step for step in self.steps if step.id == step_id)
+
+    def vocabulary(self) -> list[Hypothesis]:
+        """Every hypothesis the runbook knows: its declared ones, then the tags its rules and diagnosis
+        name without declaring them."""
+        known = {h.id for h in self.hypotheses}
+        named = [*(self.diagnosis.hypotheses if self.diagnosis else []),
+                 *(m.hypothesis for s in self.steps for m in s.predicates() if m.hypothesis),
+                 *(a.match.hypothesis for a in self.anti_patterns if a.match.hypothesis)]
+        extra = [Hypothesis(id=t) for t in dict.fromkeys(named) if t and t not in known]
+        return [*self.hypotheses, *extra]
+
+    def names(self, hypothesis_tag: str | None, text: str | None) -> str | None:
+        """The hypothesis a note names: its tag (or an alias of one), else the first phrase of the
+        vocabulary its text contains (not negated); None when it names none the runbook knows."""
+        vocabulary = _vocabulary(self)
+        if hypothesis_tag:
+            found = vocabulary.tags.get(tag(hypothesis_tag))
+            if found is not None:
+                return found
+        if text:
+            best: tuple[int, str] | None = None
+            for pattern, hypothesis_id in vocabulary.phrases:
+                for hit in pattern.finditer(text):
+                    if _NEGATED.search(text[:hit.start()]):
+                        continue
+                    if best is None or hit.start() < best[0]:
+                        best = (hit.start(), hypothesis_id)
+                    break
+            if best is not None:
+                return best[1]
+        return None
+
+
+class _Vocabulary:
+    def __init__(self, runbook: Runbook):
+        self.tags: dict[str, str] = {}
+        self.phrases: list[tuple[re.Pattern[str], str]] = []
+        for h in runbook.vocabulary():
+            for name in (h.id, *h.aliases):
+                self.tags.setdefault(tag(name), h.id)
+            for phrase in h.words:
+                self.phrases.append((re.compile(r"(?<!\w)" + re.escape(phrase).replace(r"\ ", r"[\s_-]+") + r"(?!\w)",
+                                                re.I), h.id))
+
+
+_VOCABULARIES: dict[int, tuple[Runbook, _Vocabulary]] = {}
+
+
+def _vocabulary(runbook: Runbook) -> _Vocabulary:
+    cached = _VOCABULARIES.get(id(runbook))
+    if cached is None or cached[0] is not runbook:
+        if len(_VOCABULARIES) > 64:
+            _VOCABULARIES.clear()
+        cached = _VOCABULARIES[id(runbook)] = (runbook, _Vocabulary(runbook))
+    return cached[1]
 
 
 class RunbookInvalid(ValueError):
@@ -230,6 +389,15 @@ def parse_runbook(text: str, actions: Collection[str] = ()) -> Runbook:
     _check_steps(runbook)
     if actions:
         _check_actions(runbook, actions)
+    seen: dict[str, str] = {}
+    for i, h in enumerate(runbook.hypotheses):
+        for j, name in enumerate((h.id, *h.aliases)):
+            where = f"hypotheses[{i}]" + (".id" if j == 0 else f".aliases[{j - 1}]")
+            if tag(name) in seen and seen[tag(name)] != h.id:
+                raise RunbookInvalid(f"{where}: '{name}' already names hypothesis '{seen[tag(name)]}'")
+            if tag(name) in seen and j == 0:
+                raise RunbookInvalid(f"{where}: duplicate hypothesis '{name}'")
+            seen[tag(name)] = h.id
     if runbook.diagnosis:
         ids = [s.id for s in runbook.steps]
         for i, ref in enumerate(runbook.diagnosis.evidence):
@@ -290,5 +458,5 @@ def _check_actions(runbook: Runbook, actions: Collection[str]) -> None:
     groups.extend((f"forbidden[{i}].match", [f.match]) for i, f in enumerate(runbook.forbidden))
     for where, matches in groups:
         for match in matches:
-            if match.action is not None and match.action not in actions:
+            if match.action is not None and match.action not in actions and match.action not in acts.SHELL_ONLY:
                 raise RunbookInvalid(f"{where}.action: unknown action '{match.action}'{did_you_mean(match.action, actions)}")

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from operator import attrgetter
 from typing import Any
 
+from lab.core import acts
 from lab.core.runbook import Match, Runbook, ScoringConfig, arguments
 from lab.core.scenario import Scenario
 from lab.core.timeline import Event, Source
@@ -96,6 +97,10 @@ class ScoreCard:
     steps: tuple[tuple[str, int | None], ...] = ()
     herrings: tuple[tuple[str, int], ...] = ()
     ignored: int = 0
+    deductions: tuple[Point, ...] = ()  # released hints, each at its cost
+    caps: tuple[Point, ...] = ()  # every cap that applied (forbidden act, blind fix); `cap` is the lowest
+    unmatched: tuple[tuple[int, str], ...] = ()  # notes naming a cause the runbook does not know: (event, words)
+    judged: tuple[tuple[int, str], ...] = ()  # the facilitator's verdicts on such notes: (event, hypothesis or "rejected")
 
     @property
     def passed(self) -> bool:
@@ -115,26 +120,42 @@ def score(timeline: Timeline, runbook: Runbook, scenario: Scenario, config: Scor
     cfg = config or _scenario_config(scenario) or runbook.scoring
     ctx = _Context.build(timeline, runbook, scenario, cfg)
     w = cfg.weights
+    blind = _blind_fix(ctx)
     components = (
         _component("impact", "Impact on players (error budget)", w.impact, _impact(ctx)),
         _component("phase_times", "Phase times", w.phase_times, _phase_times(ctx)),
-        _component("diagnosis", "Diagnosis quality", w.diagnosis, _diagnosis(ctx)),
+        _component("diagnosis", "Diagnosis quality", w.diagnosis, _diagnosis(ctx, blind),
+                   worst_rating="U" if blind else None),
         _component("adherence", "Runbook adherence", w.adherence, _adherence(ctx)),
         _component("coordination", "Coordination and communication", w.coordination, _coordination(ctx)),
         _component("learning", "Learning (postmortem draft)", w.learning, _learning(ctx)),
     )
-    total = round(sum(c.points for c in components), 1)
-    cap = None
+    deductions = tuple(_hint_cost(e) for e in ctx.hints)
+    total = round(max(0.0, sum(c.points for c in components) - sum(-d.points for d in deductions)), 1)
+    caps: list[Point] = []
     if ctx.forbidden:
         ids = tuple(e.id for _, e in ctx.forbidden)
         names = ", ".join(sorted({f for f, _ in ctx.forbidden}))
-        cap = Point(cfg.forbidden_cap, 100, f"forbidden action ({names}): score capped at {cfg.forbidden_cap:g}", ids)
-        total = min(total, cfg.forbidden_cap)
+        caps.append(Point(cfg.forbidden_cap, 100, f"forbidden action ({names}): score capped at {cfg.forbidden_cap:g}", ids))
+    if blind is not None:
+        caps.append(Point(cfg.blind_fix_cap, 100, f"blind fix: {blind.kind} came with no evidence gathered before it "
+                                                  f"and no diagnosis named at any point (lucky, not capable): score "
+                                                  f"capped at {cfg.blind_fix_cap:g}", (blind.id,)))
+    cap = min(caps, key=lambda c: c.points) if caps else None
+    if cap is not None:
+        total = min(total, cap.points)
     return ScoreCard(
         total=total, components=components, phases=ctx.phases, par_score=scenario.par_score, cap=cap,
         steps=tuple((s.id, ctx.step_event[s.id].id if s.id in ctx.step_event else None) for s in runbook.steps),
-        herrings=tuple((h, e.id) for h, e in ctx.herrings), ignored=ctx.ignored,
+        herrings=tuple((h, e.id) for h, e in ctx.herrings), ignored=ctx.ignored, deductions=deductions,
+        caps=tuple(caps), unmatched=tuple(ctx.unmatched), judged=tuple(sorted(ctx.judged.items())),
     )
+
+
+def _hint_cost(event: Event) -> Point:
+    cost = event.data.get("cost")
+    points = float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else 0.0
+    return Point(-points, 0, f"hint '{event.data.get('id')}' released: -{points:g}", (event.id,))
 
 
 def _scenario_config(scenario: Scenario) -> ScoringConfig | None:
@@ -145,7 +166,9 @@ def _scenario_config(scenario: Scenario) -> ScoringConfig | None:
 
 # --- the one pass over the timeline ------------------------------------------------------------
 
-KNOWN_PREFIXES = ("action.", "alert.", "fault.", "drill.", "steady_state.", "hint.", "shell.")
+KNOWN_PREFIXES = ("action.", "alert.", "fault.", "drill.", "steady_state.", "hint.", "shell.", "diagnosis.")
+UNEXPLAINED = "unexplained-change"
+UNEXPLAINED_HARM = "a change with no hypothesis noted before it: nobody can tell why it was made, or undo it knowingly"
 KNOWN_KINDS = {"ack", "role", "update", "note", "escalate", "resolve"}
 
 
@@ -167,6 +190,11 @@ class _Context:
     offsets: list[float]
     matches: dict[str, list[Event]]
     by_kind: dict[str, list[Event]]  # known events in time order; team kinds hold team events only
+    named: dict[int, str]  # note id -> the hypothesis it names (the runbook's vocabulary, or the facilitator's verdict)
+    unmatched: list[tuple[int, str]]
+    judged: dict[int, str]
+    hints: list[Event]
+    speed: float
 
     def kind(self, kind: str) -> list[Event]:
         return self.by_kind.get(kind, [])
@@ -180,12 +208,18 @@ class _Context:
         cum = [0.0]
         for s, width in zip(samples, widths):
             cum.append(cum[-1] + s.failed_share * width)
-        matches, herrings, forbidden, ignored, by_kind = _scan(events, runbook)
+        judged = _verdicts(events)
+        scan = _scan(events, runbook, cfg, judged)
+        matches, herrings, forbidden, ignored, by_kind = scan.matches, scan.herrings, scan.forbidden, scan.ignored, scan.by_kind
         step_event, violations = _resolve_steps(runbook, matches)
         evidence_ids = {s.id for s in runbook.steps if s.evidence}
         evidence_times = sorted(e.offset_s for sid in evidence_ids for e in matches.get(sid, []))
+        started = next(iter(by_kind.get("drill.started", [])), None)
+        speed = started.data.get("speed") if started is not None else None
         ctx = cls(runbook, scenario, cfg, events, samples, Phases(), step_event, violations, herrings, forbidden,
-                  evidence_times, ignored, cum, [s.offset_s for s in samples], matches, by_kind)
+                  evidence_times, ignored, cum, [s.offset_s for s in samples], matches, by_kind, scan.named,
+                  scan.unmatched, judged, by_kind.get("hint.released", []),
+                  float(speed) if isinstance(speed, (int, float)) and speed > 0 else 1.0)
         ctx.phases = ctx._phases(matches)
         return ctx
 
@@ -197,7 +231,7 @@ class _Context:
             evidence = sorted(e.offset_s for sid in self.runbook.diagnosis.evidence for e in matches.get(sid, []))
             tags = set(self.runbook.diagnosis.hypotheses)
             for e in self.kind("note"):
-                if arguments(e).get("hypothesis") in tags and evidence and evidence[0] <= e.offset_s:
+                if self.named.get(e.id) in tags and evidence and evidence[0] <= e.offset_s:
                     diag = e
                     break
         bad = self.scenario.success.availability_min
@@ -262,46 +296,81 @@ class _Table:
         return found
 
 
-def _scan(events: list[Event], runbook: Runbook) -> tuple[dict[str, list[Event]], list[tuple[str, Event]],
-                                                          list[tuple[str, Event]], int, dict[str, list[Event]]]:
-    """One pass: which steps, red herrings and forbidden moves each event matches."""
+@dataclass
+class _Scan:
+    matches: dict[str, list[Event]]
+    herrings: list[tuple[str, Event]]
+    forbidden: list[tuple[str, Event]]
+    ignored: int
+    by_kind: dict[str, list[Event]]
+    named: dict[int, str]
+    unmatched: list[tuple[int, str]]
+
+
+def _verdicts(events: list[Event]) -> dict[int, str]:
+    """The facilitator's verdicts on notes the vocabulary did not place: note id -> hypothesis or "rejected"."""
+    out: dict[int, str] = {}
+    for e in events:
+        if e.kind in ("diagnosis.accepted", "diagnosis.rejected") and isinstance(e.data.get("event"), int):
+            out[e.data["event"]] = str(e.data.get("hypothesis") or "") if e.kind == "diagnosis.accepted" else "rejected"
+    return out
+
+
+def _scan(events: list[Event], runbook: Runbook, cfg: ScoringConfig, judged: dict[int, str]) -> _Scan:
+    """One pass: which steps, red herrings and forbidden moves each event matches, compared on what
+    the event amounts to (lab.core.acts) and on the hypothesis a note names in the runbook's words."""
     steps = _Table([(s.id, m) for s in runbook.steps for m in s.predicates()])
     herr = _Table([(a.id, a.match) for a in runbook.anti_patterns])
     forb = _Table([(f.id, f.match) for f in runbook.forbidden])
-    matches: dict[str, list[Event]] = defaultdict(list)
-    herrings: list[tuple[str, Event]] = []
-    forbidden: list[tuple[str, Event]] = []
-    by_kind: dict[str, list[Event]] = defaultdict(list)
-    ignored = 0
+    correct = runbook.diagnosis.hypotheses[0] if runbook.diagnosis else None
+    out = _Scan(defaultdict(list), [], [], 0, defaultdict(list), {}, [])
     team, observer = Source.TEAM, Source.OBSERVER
     known_kinds: dict[str, bool] = {}
+    hypothesis_noted = False
     for e in events:
         known = known_kinds.get(e.kind)
         if known is None:
             known = known_kinds[e.kind] = e.kind in KNOWN_KINDS or e.kind.startswith(KNOWN_PREFIXES)
         if not known and e.source is not observer:
-            ignored += 1  # observers report what they see (db.restarted, web.scaled, ...): never ignored
+            out.ignored += 1  # observers report what they see (db.restarted, web.scaled, ...): never ignored
             continue
         if e.source is not team and e.source is not observer:
             if e.kind not in KNOWN_KINDS:
-                by_kind[e.kind].append(e)
+                out.by_kind[e.kind].append(e)
             continue
         if e.source is team:
-            by_kind[e.kind].append(e)
+            out.by_kind[e.kind].append(e)
+        act = acts.act_of(e)
+        named = None
+        if e.kind == "note":
+            args = arguments(e)
+            verdict = judged.get(e.id)
+            if verdict == "rejected":
+                named = None
+            elif verdict is not None:
+                named = verdict or correct
+            else:
+                named = runbook.names(str(args.get("hypothesis") or ""), str(args.get("text") or ""))
+                if named is None and args.get("hypothesis"):
+                    out.unmatched.append((e.id, str(args.get("hypothesis"))))
+            if named is not None:
+                out.named[e.id] = named
+                hypothesis_noted = True
         seen: set[str] = set()
         for name, m in steps.candidates(e):
-            if name not in seen and m.matches(e):
+            if name not in seen and m.matches(e, act, named):
                 seen.add(name)
-                matches[name].append(e)
-        for name, m in herr.candidates(e):
-            if m.matches(e):
-                herrings.append((name, e))
-                break
+                out.matches[name].append(e)
+        herring = next((name for name, m in herr.candidates(e) if m.matches(e, act, named)), None)
+        if herring is None and cfg.unexplained_changes and act is not None and act.changes and not hypothesis_noted:
+            herring = UNEXPLAINED
+        if herring is not None:
+            out.herrings.append((herring, e))
         for name, m in forb.candidates(e):
-            if m.matches(e):
-                forbidden.append((name, e))
+            if m.matches(e, act, named):
+                out.forbidden.append((name, e))
                 break
-    return matches, herrings, forbidden, ignored, by_kind
+    return out
 
 
 def _resolve_steps(runbook: Runbook, matches: dict[str, list[Event]]) -> tuple[dict[str, Event], list[tuple[str, str, Event]]]:
@@ -334,14 +403,17 @@ def _resolve_steps(runbook: Runbook, matches: dict[str, list[Event]]) -> tuple[d
 
 # --- components ----------------------------------------------------------------------------------
 
-def _component(key: str, title: str, weight: float, items: list[Point]) -> Component:
-    """Scale the items' points to the component's weight and rate it."""
+def _component(key: str, title: str, weight: float, items: list[Point], worst_rating: str | None = None) -> Component:
+    """Scale the items' points to the component's weight and rate it (no better than `worst_rating`)."""
     most = sum(p.max for p in items)
     scale = weight / most if most else 0.0
     scaled = tuple(Point(round(p.points * scale, 2), round(p.max * scale, 2), p.reason, p.evidence) for p in items)
     points = round(sum(p.points for p in scaled), 2)
     share = points / weight if weight else 1.0
     rating = next(r for limit, r in RATINGS if share >= limit)
+    if worst_rating is not None:
+        order = [r for _, r in RATINGS]
+        rating = order[max(order.index(rating), order.index(worst_rating))]
     return Component(key, title, weight, points, rating, scaled)
 
 
@@ -363,15 +435,57 @@ def _mmss(seconds: float | None) -> str:
     return f"{int(seconds // 60)} min {int(seconds % 60):02d} s" if seconds >= 60 else f"{seconds:.0f} s"
 
 
+FIX_WINDOW_S = 30.0  # drill seconds after a restart in which failures beyond the fault's own are the fix's
+
+
 def _impact(ctx: _Context) -> list[Point]:
     if not ctx.samples:
         return [Point(0, 1, "no probe measurements: the impact on players cannot be shown")]
     par, worst = ctx.cfg.par.impact_s, ctx.scenario.time_limit_s
-    budget = ctx.phases.budget_s
+    cost, restarts, dropped = _fix_cost(ctx)
+    budget = max(0.0, ctx.phases.budget_s - cost)
     share = _linear(budget, par, worst)
-    reason = (f"{_mmss(budget)} of full outage burned (par {_mmss(par)}, zero at {_mmss(worst)}); "
+    reason = (f"the fault: {_mmss(budget)} of full outage burned (par {_mmss(par)}, zero at {_mmss(worst)}); "
               f"measured by the probe over {len(ctx.samples)} samples")
-    return [Point(share, 1, reason)]
+    items = [Point(4 * share, 4, reason)]
+    if not restarts:
+        items.append(Point(1, 1, "what the fix cost: no restart by the team, nothing dropped by the response"))
+    else:
+        sessions = f"; {dropped} database session(s) dropped" if dropped else ""
+        items.append(Point(_linear(cost, 0.0, par), 1,
+                           f"what the fix cost: {len(restarts)} restart(s) by the team failed {_mmss(cost)} of "
+                           f"requests beyond the fault's own (probe, {FIX_WINDOW_S:g} s after each){sessions}",
+                           tuple(e.id for e in restarts)))
+    return items
+
+
+def _fix_cost(ctx: _Context) -> tuple[float, list[Event], int]:
+    """Outage-seconds the team's own restarts caused (failures in the window after each, beyond the
+    share failing just before it), the restarts, and the database sessions they dropped."""
+    restarts = []
+    for e in ctx.events:
+        if e.source is Source.TEAM or e.source is Source.OBSERVER:
+            act = acts.act_of(e)
+            if act is not None and act.action == "restart":
+                restarts.append(e)
+    cost, dropped, covered_until = 0.0, 0, float("-inf")
+    for e in restarts:
+        result = e.data.get("result") if isinstance(e.data.get("result"), dict) else {}
+        took = e.data.get("duration_s")
+        window = max(FIX_WINDOW_S, float(took) * ctx.speed if isinstance(took, (int, float)) else 0.0)
+        start, end = max(e.offset_s, covered_until), e.offset_s + window
+        covered_until = max(covered_until, end)
+        sessions = result.get("sessions_dropped")
+        dropped += int(sessions) if isinstance(sessions, int) else 0
+        if end <= start:
+            continue
+        i = bisect_left(ctx.offsets, e.offset_s)
+        before = [s.failed_share for s in ctx.samples[max(0, i - 5):i]]
+        baseline = sum(before) / len(before) if before else 0.0
+        j, k = bisect_left(ctx.offsets, start), bisect_left(ctx.offsets, end)
+        widths = _widths(ctx.samples)
+        cost += sum(max(0.0, ctx.samples[n].failed_share - baseline) * widths[n] for n in range(j, k))
+    return round(cost, 1), restarts, dropped
 
 
 def _phase_times(ctx: _Context) -> list[Point]:
@@ -399,7 +513,26 @@ def _ids(ctx: _Context, at: float | None, kind: str) -> tuple[int, ...]:
     return (found.id,) if found else ()
 
 
-def _diagnosis(ctx: _Context) -> list[Point]:
+def _blind_fix(ctx: _Context) -> Event | None:
+    """The team's first fix when it came with no evidence gathered before it and no diagnosis named at
+    any point (whatever the evidence); None when the fix was informed, or there was none."""
+    fixes = [ctx.step_event[s.id] for s in ctx.runbook.steps if s.mitigation and s.id in ctx.step_event]
+    if not fixes:
+        return None
+    first = min(fixes, key=attrgetter("offset_s"))
+    informed = ctx.evidence_times and ctx.evidence_times[0] <= first.offset_s
+    tags = set(ctx.runbook.diagnosis.hypotheses) if ctx.runbook.diagnosis else set()
+    named = any(h in tags for h in ctx.named.values())
+    return None if informed or named else first
+
+
+def _harm(ctx: _Context, name: str) -> str:
+    if name == UNEXPLAINED:
+        return UNEXPLAINED_HARM
+    return next((a.harm for a in ctx.runbook.anti_patterns if a.id == name), "")
+
+
+def _diagnosis(ctx: _Context, blind: Event | None = None) -> list[Point]:
     total = ctx.phases.budget_s
     windows = _herring_windows(ctx)
     burned = _union_burn(ctx, [(s, e) for _, s, e, _ in windows])
@@ -408,15 +541,13 @@ def _diagnosis(ctx: _Context) -> list[Point]:
     ids = tuple(ev.id for _, ev in ctx.herrings)
     herring_pts = max(0.0, 10 * (1 - share) - 2 * len(ctx.herrings))
     if ctx.herrings:
-        harm = ctx.runbook.anti_patterns
-        first = next(a.harm for a in harm if a.id == names[0])
+        first = _harm(ctx, names[0])
         reason = (f"{len(ctx.herrings)} red herring(s) ({', '.join(names)}) pursued while {_mmss(burned)} of outage "
                   f"({share:.0%} of the total) burned; {names[0]}: {first}")
     else:
         reason = "no red herrings pursued"
     items = [Point(herring_pts if ctx.events else 0.0, 10, reason if ctx.events else "nothing recorded", ids)]
-    changes = (e for e in ctx.events if e.source == Source.TEAM and e.kind.startswith("action."))
-    first_change = _first(changes, lambda e: not _is_evidence(ctx, e))
+    first_change = _first(ctx.events, lambda e: _changes(e) and not _is_evidence(ctx, e))
     if first_change is None:
         items.append(Point(0, 5, "no change was made to the system"))
     elif ctx.evidence_times and ctx.evidence_times[0] <= first_change.offset_s:
@@ -424,16 +555,30 @@ def _diagnosis(ctx: _Context) -> list[Point]:
     else:
         items.append(Point(0, 5, f"first change ({first_change.kind}) made before any evidence was gathered",
                            (first_change.id,)))
+    if blind is not None:
+        items.append(Point(0, 0, f"a blind fix ({blind.kind}): nothing looked at before it and no cause named at any "
+                                 "point, so this component is rated U whatever its points", (blind.id,)))
+    if ctx.unmatched:
+        items.append(Point(0, 0, "hypotheses the runbook does not know, for the facilitator to accept or reject "
+                                 "(`gameday score --accept EVENT`): "
+                                 + "; ".join(f"#{i} '{words}'" for i, words in ctx.unmatched),
+                           tuple(i for i, _ in ctx.unmatched)))
     return items
 
 
-READS = ("action.inspect-", "action.check-")  # toolbox actions that only read
+def _changes(event: Event) -> bool:
+    """A change to the system by the team or by hand (whatever the channel)."""
+    if event.source is not Source.TEAM and event.source is not Source.OBSERVER:
+        return False
+    act = acts.act_of(event)
+    return act is not None and act.changes
 
 
 def _is_evidence(ctx: _Context, event: Event) -> bool:
-    if event.kind.startswith(READS):
+    act = acts.act_of(event)
+    if act is not None and not act.changes:
         return True
-    return any(m.matches(event) for s in ctx.runbook.steps if s.evidence for m in s.predicates())
+    return any(m.matches(event, act) for s in ctx.runbook.steps if s.evidence for m in s.predicates())
 
 
 def _herring_windows(ctx: _Context) -> list[tuple[str, float, float, Event]]:
