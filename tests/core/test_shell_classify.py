@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lab.actions import ACTIONS
+from lab.core.runbook import parse_runbook
 from lab.core.shell import LOOKS, SERVICES, SHELL_ONLY_ACTS, Classified, classify, strip_history_number
 from lab.timeline.shell import event_for, parse_records
 
@@ -281,6 +282,22 @@ def test_evidence_is_the_statement_that_decided():
 def test_a_change_outranks_a_look_and_the_first_change_wins():
     line = "psql -c 'select * from pg_stat_activity' -c 'select pg_terminate_backend(1)' -c 'truncate scores'"
     assert classify(line) == C("kill-query", {"pid": 1})
+
+
+def test_runbooks_may_name_the_shell_only_acts():
+    text = """# R
+```yaml runbook
+id: demo
+title: Demo
+steps:
+  - {id: look, title: Look, match: {action: inspect-db}}
+forbidden:
+  - {id: wipe, match: {action: destructive-sql}, why: "data is gone"}
+  - {id: kill, match: {action: kill-worker}, why: "players cut off"}
+```
+"""
+    runbook = parse_runbook(text, ACTIONS)
+    assert [f.match.action for f in runbook.forbidden] == ["destructive-sql", "kill-worker"]
 
 
 SHELL_PIECES = [*"psqlc -'\"\\$()`|&;<>\n\t#=*{}/EOF01", "psql ", "<<EOF\n", "\nEOF", "<<-", "$(", "sudo ", "su -c ",
