@@ -5,7 +5,8 @@
                                           (step ids unique, `after` refers to steps and has no cycle,
                                            actions exist, regexes compile, diagnosis evidence known)
 
-Pure: the caller reads the file and passes the action names in. Every error is one line:
+Pure: the caller reads the file and passes the toolbox's action names in; the acts only the
+recorded shell records (`destructive-sql`, `kill-worker`) are valid too. Every error is one line:
 `steps[2].match.acton: unknown field; did you mean 'action'?` (the I/O layer prefixes the file).
 """
 
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from lab.core import acts
 from lab.core.errors import did_you_mean, first_error
+from lab.core.shell import SHELL_ONLY_ACTS
 from lab.core.timeline import Event
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -448,7 +450,8 @@ def _cycle(graph: dict[str, list[str]]) -> list[str] | None:
     return None
 
 
-def _check_actions(runbook: Runbook, actions: Collection[str]) -> None:
+def _check_actions(runbook: Runbook, toolbox: Collection[str]) -> None:
+    actions = [*toolbox, *SHELL_ONLY_ACTS]
     groups: list[tuple[str, list[Match]]] = []
     for i, step in enumerate(runbook.steps):
         if step.match:

@@ -8,7 +8,9 @@
 The shell gets the stack's connection settings (PGHOST, PGPORT, PGUSER, PGDATABASE for the
 superuser's reserved slot, ARCADE_URL, TOXIPROXY_URL, ...), so `psql` and `curl $ARCADE_URL`
 work at once. Commands the lab recognises are recorded as the toolbox action they amount to
-(kind `action.<name>`, `via: shell`); the rest as `shell.command`. Recording needs bash (for
+(kind `action.<name>`, `via: shell`, with the toolbox's `args`, the typed `command` and the
+`evidence` that decided it: the SQL statement or the command's words; `scope` for a setting made
+for a session, role or database rather than the system); the rest as `shell.command`. Recording needs bash (for
 its DEBUG trap and PROMPT_COMMAND); it is the shell opened whatever $SHELL says.
 """
 
@@ -97,7 +99,9 @@ def event_for(record: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     data = {**record, "via": "shell", "ok": record["exit_code"] == 0}
     if found is None:
         return "shell.command", data
-    return f"action.{found.action}", {**data, "action": found.action, "args": found.args}
+    scope = {"scope": found.scope} if found.scope else {}
+    return f"action.{found.action}", {**data, "action": found.action, "args": found.args, **scope,
+                                      "evidence": found.evidence}
 
 
 class RecordedShell:
