@@ -20,7 +20,6 @@ from lab.core import shell
 from lab.core.timeline import Event, Source
 
 READS = frozenset({"status", "logs", "inspect-db", "inspect-web", "check-network"})  # acts that change nothing
-SHELL_ONLY = tuple(getattr(shell, "SHELL_ONLY_ACTS", ("destructive-sql", "kill-worker")))
 
 
 @dataclass(frozen=True)

@@ -461,5 +461,5 @@ def _check_actions(runbook: Runbook, toolbox: Collection[str]) -> None:
     groups.extend((f"forbidden[{i}].match", [f.match]) for i, f in enumerate(runbook.forbidden))
     for where, matches in groups:
         for match in matches:
-            if match.action is not None and match.action not in actions and match.action not in acts.SHELL_ONLY:
+            if match.action is not None and match.action not in actions:
                 raise RunbookInvalid(f"{where}.action: unknown action '{match.action}'{did_you_mean(match.action, actions)}")
