@@ -1,5 +1,6 @@
-"""Scoring and report generation on large timelines: score() on 100,000 events (goal <= 1 s), reading a
-run directory, and writing report.md + report.html. Prints figures; not a test.
+"""Scoring and report generation on large timelines: score() on 100,000 events (goal <= 1 s; team acts
+through every channel: toolbox, shell commands the scorer classifies, changes seen by observers, notes
+in free words), reading a run directory, and writing report.md + report.html. Prints figures; not a test.
 
     .venv/bin/python benchmarks/scoring.py [--events 100000] [--repeat 3]
 """
@@ -29,7 +30,11 @@ MOVES = [
     ("note", {"hypothesis": "db-connections-exhausted", "text": "leak"}), ("action.scale-web", {"workers": 4}),
     ("action.terminate-idle-connections", {"older_than_s": 2}), ("escalate", {"team": "network"}),
     ("note", {"text": "TODO: pooler"}), ("shell.command", {"command": "psql -c 'select 1'"}), ("chat.message", {}),
+    ("shell.command", {"command": "psql -c \"ALTER SYSTEM SET max_connections = 8000\""}),
+    ("note", {"text": "36 sessions idle in transaction: a connection leak, not the network"}),
+    ("action.restart", {"service": "web"}), ("action.set-db-setting", {"name": "work_mem", "value": "8MB"}),
 ]
+OBSERVED = [("db.restarted", {"before": "a", "after": "b"}), ("web.scaled", {"before": 2, "after": 4})]
 
 
 def big_timeline(n: int, seed: int = 7) -> Timeline:
@@ -41,9 +46,14 @@ def big_timeline(n: int, seed: int = 7) -> Timeline:
     times = sorted(rnd.uniform(60, 9000) for _ in range(4, n + 1))  # appended in time order, as a drill writes
     for i, t in enumerate(times, start=4):
         kind, args = rnd.choice(MOVES)
-        source = Source.MONITOR if rnd.random() < 0.2 else Source.TEAM
+        roll = rnd.random()
+        source = Source.MONITOR if roll < 0.2 else Source.OBSERVER if roll < 0.23 else Source.TEAM
         if source == Source.MONITOR:
             kind, args = rnd.choice([("alert.firing", {"alert": "SiteLatencyHigh"}), ("alert.resolved", {"alert": "SiteLatencyHigh"})])
+        if source == Source.OBSERVER:  # changes made by hand, seen by the observers
+            kind, data = rnd.choice(OBSERVED)
+            events.append(Event(i, t, t, source, kind, "observer", dict(data)))
+            continue
         result = {"direction": "up"} if kind == "action.scale-web" else {}
         events.append(Event(i, t, t, source, kind, "x", {"action": kind.removeprefix("action."), "args": args,
                                                          "result": result, "ok": True}))

@@ -21,7 +21,7 @@ from pathlib import Path
 from lab.actions import ACTIONS
 from lab.core.errors import did_you_mean
 from lab.core.original import OriginalInvalid, OriginalPath, parse_original
-from lab.core.runbook import Runbook, RunbookInvalid, parse_runbook
+from lab.core.runbook import Hypothesis, Runbook, RunbookInvalid, VocabularyInvalid, parse_runbook, parse_vocabulary
 from lab.core.scenario import Scenario, ScenarioInvalid, parse_scenario
 from lab.errors import UsageError, display
 from lab.faults import FAULT_PARAMS
@@ -29,11 +29,29 @@ from lab.monitor.rules import default_rules
 
 PROJECT = Path(__file__).resolve().parents[1]
 DEFAULT_ORIGINAL = "march-2023-db-overload"  # the seed postmortem's outage
+CATALOG_RUNBOOKS = PROJECT / "runbooks"
 
 
 def alert_names() -> list[str]:
     """The alerts a scenario may wait for or disable."""
     return [rule.name for rule in default_rules()]
+
+
+VOCABULARY = "hypotheses.yaml"  # the causes teams name, shared by the runbooks beside it
+
+
+def load_vocabulary(path: Path) -> list[Hypothesis]:
+    """The shared hypothesis vocabulary (none when the file is absent), or UsageError naming the entry."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{display(path)}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        return parse_vocabulary(text)
+    except VocabularyInvalid as exc:
+        raise UsageError(f"{display(path)}: {exc}") from None
 
 
 def load_runbook(path: Path) -> Runbook:
@@ -42,8 +60,11 @@ def load_runbook(path: Path) -> Runbook:
         text = path.read_text()
     except OSError as exc:
         raise UsageError(f"{display(path)}: cannot read: {exc.strerror}") from None
+    shared = load_vocabulary(path.parent / VOCABULARY)
+    if not shared and path.parent != CATALOG_RUNBOOKS:
+        shared = load_vocabulary(CATALOG_RUNBOOKS / VOCABULARY)  # a runbook elsewhere uses the lab's words
     try:
-        return parse_runbook(text, ACTIONS)
+        return parse_runbook(text, ACTIONS, shared)
     except RunbookInvalid as exc:
         raise UsageError(f"{display(path)}: {exc}") from None
 

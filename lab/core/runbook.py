@@ -13,8 +13,9 @@ recorded shell records (`destructive-sql`, `kill-worker`) are valid too. Every e
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from functools import lru_cache
+from types import EllipsisType
 from typing import Any
 
 import yaml
@@ -92,27 +93,29 @@ class Match(_Model):
             return frozenset({"note"})
         return None
 
-    def matches(self, event: Event, act: acts.Act | None = None, hypothesis: str | None = None) -> bool:
+    def matches(self, event: Event, act: acts.Act | None | EllipsisType = ..., hypothesis: str | None = None) -> bool:
         """Whether `event` satisfies every field of this predicate. `act`: what the event amounts to
-        (computed when not given); `hypothesis`: the hypothesis a note names, as the runbook's
+        (computed when not given; None: nothing); `hypothesis`: the hypothesis a note names, as the runbook's
         vocabulary resolved it (default: its tag as written)."""
         data = event.data
         if self.command is not None and not _regex(self.command).search(str(data.get("command") or "")):
             return False
         if self.kind is not None and event.kind != self.kind:
             return False
-        args = arguments(event)
+        args: Mapping[str, Any] | None = None
         if self.action is not None and event.kind != self.action:  # a word of an incident (escalate) is its kind
-            act = act if act is not None else acts.act_of(event)
-            if act is None or act.action != self.action:
+            act = acts.act_of(event) if act is ... else act
+            if not isinstance(act, acts.Act) or act.action != self.action:
                 return False
-            args = dict(act.args)
-        if self.args and not _subset(self.args, args):
+            args = act.args
+        if self.args and not _subset(self.args, args if args is not None else arguments(event)):
             return False
         if self.result and not _subset(self.result, data.get("result") if isinstance(data.get("result"), dict) else data):
             return False
-        if self.hypothesis is not None and (hypothesis if hypothesis is not None else args.get("hypothesis")) != self.hypothesis:
-            return False
+        if self.hypothesis is not None:
+            named = hypothesis if hypothesis is not None else (args if args is not None else arguments(event)).get("hypothesis")
+            if named != self.hypothesis:
+                return False
         if self.text is not None and not _regex(self.text, re.I).search(str(arguments(event).get("text") or "")):
             return False
         return True
@@ -130,7 +133,7 @@ def arguments(event: Event) -> dict[str, Any]:
 
 
 def _subset(want: dict[str, Any], have: Any) -> bool:
-    return isinstance(have, dict) and all(k in have and _holds(v, have[k]) for k, v in want.items())
+    return isinstance(have, Mapping) and all(k in have and _holds(v, have[k]) for k, v in want.items())
 
 
 def _number(value: Any) -> float | None:
@@ -149,10 +152,15 @@ def _number(value: Any) -> float | None:
 def _same(want: Any, have: Any) -> bool:
     if want == have:
         return True
+    if isinstance(want, str) and isinstance(have, str):
+        if want.lower() == have.lower():
+            return True
+        if not (want[:1].isdigit() and have[:1].isdigit()):  # only numbers written as text compare as numbers
+            return False
     a, b = _number(want), _number(have)
     if a is not None and b is not None:
         return a == b
-    return isinstance(want, str) and isinstance(have, str) and want.lower() == have.lower()
+    return False
 
 
 def _holds(want: Any, have: Any) -> bool:
@@ -229,7 +237,9 @@ class Hypothesis(_Model):
 
 
 NEGATIONS = ("not", "no", "isn't", "isnt", "never", "ruled out", "rule out", "rules out", "not the", "nothing to do with")
-_NEGATED = re.compile(r"(?:\b(?:" + "|".join(re.escape(n) for n in NEGATIONS) + r")\b)\W*(?:\w+\W+){0,2}$", re.I)
+_GAP = r"[^\w;,.:!?]"  # between words, within one clause (a negation does not cross punctuation)
+_NEGATED = re.compile(r"(?:\b(?:" + "|".join(re.escape(n) for n in NEGATIONS) + r")\b)" + _GAP + r"*(?:[\w']+" + _GAP
+                      + r"+){0,2}$", re.I)
 
 
 def tag(value: str) -> str:
@@ -308,24 +318,23 @@ class Runbook(_Model):
         return [*self.hypotheses, *extra]
 
     def names(self, hypothesis_tag: str | None, text: str | None) -> str | None:
-        """The hypothesis a note names: its tag (or an alias of one), else the first phrase of the
-        vocabulary its text contains (not negated); None when it names none the runbook knows."""
+        """The hypothesis a note names: its tag (or an alias of one), else the one whose phrases its
+        text contains most often (not negated; the earliest among equals); None when it names none
+        the runbook knows."""
         vocabulary = _vocabulary(self)
         if hypothesis_tag:
             found = vocabulary.tags.get(tag(hypothesis_tag))
             if found is not None:
                 return found
         if text:
-            best: tuple[int, str] | None = None
+            hits: dict[str, tuple[int, int]] = {}  # hypothesis -> (phrases found, first position)
             for pattern, hypothesis_id in vocabulary.phrases:
-                for hit in pattern.finditer(text):
-                    if _NEGATED.search(text[:hit.start()]):
-                        continue
-                    if best is None or hit.start() < best[0]:
-                        best = (hit.start(), hypothesis_id)
-                    break
-            if best is not None:
-                return best[1]
+                hit = next((h for h in pattern.finditer(text) if not _NEGATED.search(text[:h.start()])), None)
+                if hit is not None:
+                    count, first = hits.get(hypothesis_id, (0, hit.start()))
+                    hits[hypothesis_id] = (count + 1, min(first, hit.start()))
+            if hits:  # the cause named most often, and first among equals
+                return min(hits, key=lambda h: (-hits[h][0], hits[h][1]))
         return None
 
 
@@ -381,13 +390,53 @@ def machine_part(text: str) -> tuple[dict[str, Any], str]:
     return data, body
 
 
-def parse_runbook(text: str, actions: Collection[str] = ()) -> Runbook:
-    """Parse and fully validate a runbook's text; raise RunbookInvalid naming the field."""
+class VocabularyInvalid(ValueError):
+    """The shared hypothesis vocabulary failed validation; str() names the entry."""
+
+
+def parse_vocabulary(text: str) -> list[Hypothesis]:
+    """The shared vocabulary (runbooks/hypotheses.yaml): a list of hypotheses with aliases and words."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise VocabularyInvalid(f"not valid YAML{f' at line {mark.line + 1}' if mark else ''}") from None
+    if not isinstance(data, list):
+        raise VocabularyInvalid("expected a list of hypotheses ({id, aliases, words})")
+    out = []
+    for i, item in enumerate(data):
+        try:
+            out.append(Hypothesis.model_validate(item))
+        except ValidationError as exc:
+            raise VocabularyInvalid(f"[{i}].{first_error(exc, Hypothesis)}") from None
+    return out
+
+
+def parse_runbook(text: str, actions: Collection[str] = (), shared: Collection[Hypothesis] = ()) -> Runbook:
+    """Parse and fully validate a runbook's text; raise RunbookInvalid naming the field. `shared`:
+    the vocabulary a runbook's `hypotheses` may name by id, and that fills in the causes its rules
+    name without declaring them."""
     data, body = machine_part(text)
+    by_id = {h.id: h for h in shared}
+    listed = data.get("hypotheses")
+    if isinstance(listed, list):
+        resolved: list[Any] = []
+        for i, item in enumerate(listed):
+            if isinstance(item, str):
+                if item not in by_id:
+                    raise RunbookInvalid(f"hypotheses[{i}]: unknown hypothesis '{item}'{did_you_mean(item, by_id)}; "
+                                         "declare it here ({id, aliases, words}) or in runbooks/hypotheses.yaml")
+                resolved.append(by_id[item].model_dump())
+            else:
+                resolved.append(item)
+        data = {**data, "hypotheses": resolved}
     try:
         runbook = Runbook.model_validate({**data, "markdown": body})
     except ValidationError as exc:
         raise RunbookInvalid(first_error(exc, Runbook)) from None
+    missing = [by_id[h.id] for h in runbook.vocabulary()[len(runbook.hypotheses):] if h.id in by_id]
+    if missing:
+        runbook = runbook.model_copy(update={"hypotheses": [*runbook.hypotheses, *missing]})
     _check_steps(runbook)
     if actions:
         _check_actions(runbook, actions)

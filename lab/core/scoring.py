@@ -195,6 +195,8 @@ class _Context:
     judged: dict[int, str]
     hints: list[Event]
     speed: float
+    acts: dict[int, acts.Act]
+    widths: list[float]
 
     def kind(self, kind: str) -> list[Event]:
         return self.by_kind.get(kind, [])
@@ -219,7 +221,7 @@ class _Context:
         ctx = cls(runbook, scenario, cfg, events, samples, Phases(), step_event, violations, herrings, forbidden,
                   evidence_times, ignored, cum, [s.offset_s for s in samples], matches, by_kind, scan.named,
                   scan.unmatched, judged, by_kind.get("hint.released", []),
-                  float(speed) if isinstance(speed, (int, float)) and speed > 0 else 1.0)
+                  float(speed) if isinstance(speed, (int, float)) and speed > 0 else 1.0, scan.acts, widths)
         ctx.phases = ctx._phases(matches)
         return ctx
 
@@ -305,6 +307,7 @@ class _Scan:
     by_kind: dict[str, list[Event]]
     named: dict[int, str]
     unmatched: list[tuple[int, str]]
+    acts: dict[int, acts.Act]  # event id -> what a team or observed event amounts to
 
 
 def _verdicts(events: list[Event]) -> dict[int, str]:
@@ -323,10 +326,11 @@ def _scan(events: list[Event], runbook: Runbook, cfg: ScoringConfig, judged: dic
     herr = _Table([(a.id, a.match) for a in runbook.anti_patterns])
     forb = _Table([(f.id, f.match) for f in runbook.forbidden])
     correct = runbook.diagnosis.hypotheses[0] if runbook.diagnosis else None
-    out = _Scan(defaultdict(list), [], [], 0, defaultdict(list), {}, [])
+    out = _Scan(defaultdict(list), [], [], 0, defaultdict(list), {}, [], {})
     team, observer = Source.TEAM, Source.OBSERVER
     known_kinds: dict[str, bool] = {}
     hypothesis_noted = False
+    names: dict[tuple[str, str], str | None] = {}  # (tag, text) -> hypothesis: notes repeat
     for e in events:
         known = known_kinds.get(e.kind)
         if known is None:
@@ -341,6 +345,8 @@ def _scan(events: list[Event], runbook: Runbook, cfg: ScoringConfig, judged: dic
         if e.source is team:
             out.by_kind[e.kind].append(e)
         act = acts.act_of(e)
+        if act is not None:
+            out.acts[e.id] = act
         named = None
         if e.kind == "note":
             args = arguments(e)
@@ -350,7 +356,10 @@ def _scan(events: list[Event], runbook: Runbook, cfg: ScoringConfig, judged: dic
             elif verdict is not None:
                 named = verdict or correct
             else:
-                named = runbook.names(str(args.get("hypothesis") or ""), str(args.get("text") or ""))
+                key = (str(args.get("hypothesis") or ""), str(args.get("text") or ""))
+                if key not in names:
+                    names[key] = runbook.names(*key)
+                named = names[key]
                 if named is None and args.get("hypothesis"):
                     out.unmatched.append((e.id, str(args.get("hypothesis"))))
             if named is not None:
@@ -462,15 +471,13 @@ def _impact(ctx: _Context) -> list[Point]:
 def _fix_cost(ctx: _Context) -> tuple[float, list[Event], int]:
     """Outage-seconds the team's own restarts caused (failures in the window after each, beyond the
     share failing just before it), the restarts, and the database sessions they dropped."""
-    restarts = []
-    for e in ctx.events:
-        if e.source is Source.TEAM or e.source is Source.OBSERVER:
-            act = acts.act_of(e)
-            if act is not None and act.action == "restart":
-                restarts.append(e)
+    by_id = {e.id: e for e in ctx.events} if ctx.acts else {}
+    restarts = sorted((by_id[i] for i, a in ctx.acts.items() if a.action == "restart" and i in by_id),
+                      key=attrgetter("offset_s"))
     cost, dropped, covered_until = 0.0, 0, float("-inf")
     for e in restarts:
-        result = e.data.get("result") if isinstance(e.data.get("result"), dict) else {}
+        raw = e.data.get("result")
+        result: dict[str, Any] = raw if isinstance(raw, dict) else {}
         took = e.data.get("duration_s")
         window = max(FIX_WINDOW_S, float(took) * ctx.speed if isinstance(took, (int, float)) else 0.0)
         start, end = max(e.offset_s, covered_until), e.offset_s + window
@@ -483,8 +490,7 @@ def _fix_cost(ctx: _Context) -> tuple[float, list[Event], int]:
         before = [s.failed_share for s in ctx.samples[max(0, i - 5):i]]
         baseline = sum(before) / len(before) if before else 0.0
         j, k = bisect_left(ctx.offsets, start), bisect_left(ctx.offsets, end)
-        widths = _widths(ctx.samples)
-        cost += sum(max(0.0, ctx.samples[n].failed_share - baseline) * widths[n] for n in range(j, k))
+        cost += sum(max(0.0, ctx.samples[n].failed_share - baseline) * ctx.widths[n] for n in range(j, k))
     return round(cost, 1), restarts, dropped
 
 
@@ -547,7 +553,7 @@ def _diagnosis(ctx: _Context, blind: Event | None = None) -> list[Point]:
     else:
         reason = "no red herrings pursued"
     items = [Point(herring_pts if ctx.events else 0.0, 10, reason if ctx.events else "nothing recorded", ids)]
-    first_change = _first(ctx.events, lambda e: _changes(e) and not _is_evidence(ctx, e))
+    first_change = _first(ctx.events, lambda e: _changes(ctx, e) and not _is_evidence(ctx, e))
     if first_change is None:
         items.append(Point(0, 5, "no change was made to the system"))
     elif ctx.evidence_times and ctx.evidence_times[0] <= first_change.offset_s:
@@ -566,16 +572,14 @@ def _diagnosis(ctx: _Context, blind: Event | None = None) -> list[Point]:
     return items
 
 
-def _changes(event: Event) -> bool:
+def _changes(ctx: _Context, event: Event) -> bool:
     """A change to the system by the team or by hand (whatever the channel)."""
-    if event.source is not Source.TEAM and event.source is not Source.OBSERVER:
-        return False
-    act = acts.act_of(event)
+    act = ctx.acts.get(event.id)
     return act is not None and act.changes
 
 
 def _is_evidence(ctx: _Context, event: Event) -> bool:
-    act = acts.act_of(event)
+    act = ctx.acts.get(event.id)
     if act is not None and not act.changes:
         return True
     return any(m.matches(event, act) for s in ctx.runbook.steps if s.evidence for m in s.predicates())

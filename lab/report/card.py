@@ -18,12 +18,15 @@ def card_text(card: ScoreCard, original: ScoreCard | None = None, original_name:
     lines = [f"Score {card.total:.1f} / 100  (par {card.par_score:g}: {verdict})"]
     if outcome is not None:
         lines.append(f"  drill outcome: {outcome_text(outcome)}")
-    if card.cap:
-        lines.append(f"  capped: {card.cap.reason}{_evidence(card.cap.evidence)}")
+    for cap in card.caps or ((card.cap,) if card.cap else ()):
+        lines.append(f"  capped: {cap.reason}{_evidence(cap.evidence)}")
+    for d in card.deductions:
+        lines.append(f"  {d.points:5.1f}  {d.reason}{_evidence(d.evidence)}")
     for comp in card.components:
         lines.append(f"  {comp.title:<34} {comp.points:5.1f} / {comp.weight:<4g} {comp.rating} ({RATING_MEANING[comp.rating]})")
         for p in comp.items:
             lines.append(f"      {p.points:5.1f} / {p.max:<5g} {p.reason}{_evidence(p.evidence)}")
+    lines += [f"  {line}" for line in card_words(card)]
     if card.ignored:
         lines.append(f"  {card.ignored} event(s) of kinds the scorer does not know were ignored")
     if original is not None:
@@ -34,12 +37,24 @@ def card_text(card: ScoreCard, original: ScoreCard | None = None, original_name:
 def card_markdown(card: ScoreCard) -> list[str]:
     """A Markdown table of the components, then each point as a bullet."""
     lines = [f"**{card.total:.1f} / 100** (par {card.par_score:g}: {'at or above par' if card.passed else 'below par'})", ""]
-    if card.cap:
-        lines += [f"Capped: {card.cap.reason}{_evidence(card.cap.evidence)}", ""]
+    for cap in card.caps or ((card.cap,) if card.cap else ()):
+        lines += [f"Capped: {cap.reason}{_evidence(cap.evidence)}", ""]
+    if card.deductions:
+        lines += [f"- Deducted {-d.points:g}: {d.reason}{_evidence(d.evidence)}" for d in card.deductions] + [""]
     lines += ["| component | points | rating |", "|---|---:|---|"]
     lines += [f"| {c.title} | {c.points:.1f} / {c.weight:g} | {c.rating} ({RATING_MEANING[c.rating]}) |" for c in card.components]
     lines.append("")
     for c in card.components:
         for p in c.items:
             lines.append(f"- {c.title}: {p.points:.1f} / {p.max:g}: {p.reason}{_evidence(p.evidence)}")
+    lines += [f"- {line}" for line in card_words(card)]
     return lines
+
+
+def card_words(card: ScoreCard) -> list[str]:
+    """The team's own words the vocabulary could not place, and the facilitator's verdicts on them."""
+    out = [f"unmatched hypothesis '{words}' (event {eid}): accept it with `gameday score --accept {eid}` "
+           f"or reject it with `--reject {eid}`" for eid, words in card.unmatched]
+    out += [f"facilitator {'rejected' if verdict == 'rejected' else f'accepted as {verdict}'} the hypothesis "
+            f"of event {eid}" for eid, verdict in card.judged]
+    return out

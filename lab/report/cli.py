@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import time
 from collections.abc import Callable
@@ -11,7 +12,8 @@ from typing import Any, TypeVar
 import click
 
 from lab.core.scoring import ScoreCard, score as score_run
-from lab.errors import display
+from lab.core.errors import did_you_mean
+from lab.errors import UsageError, display
 from lab.report import facts
 from lab.report.card import card_text
 from lab.report.run import Run, load_run
@@ -54,15 +56,58 @@ def run_option(fn: F) -> F:
 @click.command()
 @run_option
 @click.option("--json", "as_json", is_flag=True, help="Print the score card as JSON.")
-def score(run_ref: str | None, as_json: bool, root: Path | None) -> None:
-    """Score a drill against its runbook (RUN: a run id, a run directory; default: the latest run)."""
+@click.option("--accept", "accept", type=int, metavar="EVENT", default=None,
+              help="Accept the hypothesis of note EVENT that the runbook's words did not place (recorded on the "
+                   "run's timeline as yours; the card counts it as the diagnosis, or as --as says).")
+@click.option("--as", "as_hypothesis", metavar="HYPOTHESIS", default=None,
+              help="With --accept: the hypothesis the note names [default: the runbook's correct one].")
+@click.option("--reject", "reject", type=int, metavar="EVENT", default=None,
+              help="Reject the hypothesis of note EVENT (recorded; it counts as no diagnosis).")
+@click.option("--by", "by", default=getpass.getuser, show_default="your login name", help="Who judges (the facilitator).")
+def score(run_ref: str | None, as_json: bool, accept: int | None, as_hypothesis: str | None, reject: int | None,
+          by: str, root: Path | None) -> None:
+    """Score a drill against its runbook (RUN: a run id, a run directory; default: the latest run).
+
+    A hypothesis in the team's own words that the runbook's vocabulary does not know is listed on
+    the card as unmatched; --accept EVENT or --reject EVENT records the facilitator's verdict."""
     run = load_run(resolve_run(run_ref, _root(root)))
+    if accept is not None or reject is not None or as_hypothesis is not None:
+        judge(run, accept, reject, as_hypothesis, by)
+        run = load_run(run.run_dir)
     card, original = scored(run)
     if as_json:
         click.echo(json.dumps({"run": run.run_dir.name, "card": card.to_dict(), "original_total": original.total,
                                "outcome": facts.outcome_of(run.timeline)}, sort_keys=True, indent=2))
     else:
         click.echo(card_text(card, original, run.original.name, facts.outcome_of(run.timeline)))
+
+
+def judge(run: Run, accept: int | None, reject: int | None, as_hypothesis: str | None, by: str) -> None:
+    """Record the facilitator's verdict on one note's hypothesis (UsageError, nothing written, on bad input)."""
+    from lab.core.timeline import Source
+    from lab.timeline.store import TimelineStore
+
+    if accept is not None and reject is not None:
+        raise UsageError("--accept and --reject: give one of them")
+    if as_hypothesis is not None and accept is None:
+        raise UsageError("--as: only with --accept EVENT")
+    event_id = accept if accept is not None else reject
+    option = "--accept" if accept is not None else "--reject"
+    note = next((e for e in run.timeline.events if e.id == event_id), None)
+    if note is None or note.kind != "note":
+        raise UsageError(f"{option} {event_id}: not a note of run {run.run_dir.name} "
+                         "(the card lists the unmatched hypotheses with their event numbers)")
+    known = [h.id for h in run.runbook.vocabulary()]
+    if as_hypothesis is not None and as_hypothesis not in known:
+        raise UsageError(f"--as {as_hypothesis}: unknown hypothesis{did_you_mean(as_hypothesis, known)}; "
+                         f"one of {', '.join(sorted(known))}")
+    verdict = as_hypothesis or (run.runbook.diagnosis.hypotheses[0] if run.runbook.diagnosis else "")
+    last = max((e.offset_s for e in run.timeline.events), default=0.0)
+    kind = "diagnosis.accepted" if accept is not None else "diagnosis.rejected"
+    data: dict[str, Any] = {"event": event_id}
+    if accept is not None:
+        data["hypothesis"] = verdict
+    TimelineStore(run.run_dir / rundir.EVENTS).append(Source.FACILITATOR, kind, by, data, offset_s=last)
 
 
 @click.command()

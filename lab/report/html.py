@@ -7,6 +7,7 @@ from html import escape
 from lab.core.original import path_timeline
 from lab.core.scoring import RATING_MEANING, ScoreCard
 from lab.report import charts, facts, markdown
+from lab.report.card import card_words
 from lab.report.run import Run
 
 STYLE = """
@@ -27,7 +28,11 @@ def _card(card: ScoreCard) -> str:
             ev = ", ".join(f"#{i}" for i in p.evidence)
             rows.append(f'<tr><td></td><td>{escape(p.reason)}</td><td class="num">{p.points:.1f} / {p.max:g}</td>'
                         f'<td class="ev">{escape(ev)}</td></tr>')
-    cap = f"<p><strong>Capped:</strong> {escape(card.cap.reason)}</p>" if card.cap else ""
+    caps = card.caps or ((card.cap,) if card.cap else ())
+    cap = "".join(f"<p><strong>Capped:</strong> {escape(c.reason)}</p>" for c in caps)
+    cap += "".join(f'<p>Deducted {-d.points:g}: {escape(d.reason)} <span class="ev">#{", #".join(map(str, d.evidence))}</span></p>'
+                   for d in card.deductions)
+    cap += "".join(f"<p>{escape(line)}</p>" for line in card_words(card))
     verdict = "at or above par" if card.passed else "below par"
     return (f'<p><span class="big">{card.total:.1f}</span> / 100 (par {card.par_score:g}: {verdict})</p>{cap}'
             f"<table><tr><th></th><th>reason</th><th>points</th><th>rating / evidence</th></tr>{''.join(rows)}</table>")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lab.actions import ACTIONS
+from lab.catalog import load_vocabulary
 from lab.core.runbook import RunbookInvalid, parse_runbook
 from lab.core.timeline import Event, Source
 
@@ -33,7 +34,7 @@ def with_steps(steps: str) -> str:
 
 
 def test_the_march_runbook_is_valid_and_keeps_its_prose():
-    runbook = parse_runbook(MARCH.read_text(), ACTIONS)
+    runbook = parse_runbook(MARCH.read_text(), ACTIONS, load_vocabulary(MARCH.parent / "hypotheses.yaml"))
     assert {"ack", "ic", "inspect-db", "hypothesis", "mitigate"} <= {s.id for s in runbook.steps}
     assert "scale-web-up" in {a.id for a in runbook.anti_patterns}
     assert runbook.followups and runbook.forbidden

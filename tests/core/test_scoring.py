@@ -11,14 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lab.actions import ACTIONS
-from lab.catalog import CATALOG
+from lab.catalog import load_runbook, CATALOG
 from lab.core.original import path_timeline
-from lab.core.runbook import parse_runbook
 from lab.core.scoring import Sample, Timeline, score
 from lab.core.timeline import Event, Source
 
 PROJECT = Path(__file__).resolve().parents[2]
-RUNBOOK = parse_runbook((PROJECT / "runbooks" / "db-connection-exhaustion.md").read_text(), ACTIONS)
+RUNBOOK = load_runbook(PROJECT / "runbooks" / "db-connection-exhaustion.md")
 SCENARIO, _ = CATALOG.load(PROJECT / "scenarios" / "march-2023-db-overload.yaml")
 
 
