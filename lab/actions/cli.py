@@ -105,7 +105,51 @@ for _action in ACTIONS.values():
         act.add_command(_command(_action))
 
 ack = _command(ACTIONS["ack"])
+class _NoteCommand(click.Command):
+    """`gameday note`, whose help lists the hypotheses the running drill's runbook knows (the right
+    causes mixed with the usual wrong ones, in alphabetical order), or every runbook's."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        where, tags = hypotheses_offered(ctx.params.get("name") or "default", ctx.params.get("root"))
+        with formatter.section(f"Hypotheses ({where})"):
+            line = ""
+            for word in [*tags, ""] if tags else ["none", ""]:  # whole tags per line (no break at a hyphen)
+                if word == "" or len(line) + len(word) + 2 > 72:
+                    formatter.write(" " * formatter.current_indent + line.rstrip(", ") + "\n")
+                    line = ""
+                line += f"{word}, " if word else ""
+            formatter.write_paragraph()
+            formatter.write_text("Tag a note with one (--hypothesis), or say it in your own words: the scorer reads "
+                                 "the usual phrasings, and the facilitator can accept what it does not know.")
+
+
+def hypotheses_offered(name: str, root: Path | None) -> tuple[str, list[str]]:
+    """(where the list comes from, the hypothesis tags): the drill running on stack `name`, else
+    every runbook of the catalog. Never fails: help must print."""
+    from lab.catalog import CATALOG
+    from lab.timeline.recorder import drill_marker
+
+    try:
+        info = drill_marker(stack_named(name, root)) or {}
+        if info.get("run_dir"):
+            run_dir = Path(str(info["run_dir"]))
+            scenario, _ = CATALOG.load(run_dir / "scenario.yaml")
+            runbook = CATALOG.runbook(scenario.runbook, near=run_dir / "scenario.yaml")
+            return f"the drill on '{name}'", sorted(h.id for h in runbook.vocabulary())
+    except Exception:  # no readable drill: the catalog's list
+        pass
+    tags: set[str] = set()
+    for path in sorted(CATALOG.runbook_dir.glob("*.md")):
+        try:
+            tags.update(h.id for h in CATALOG.runbook(path.stem).vocabulary())
+        except Exception:
+            continue
+    return "every runbook", sorted(tags)
+
+
 note = _command(ACTIONS["note"])
+note.__class__ = _NoteCommand
 role = _command(ACTIONS["role"])
 update = _command(ACTIONS["update"])
 escalate = _command(ACTIONS["escalate"])

@@ -12,7 +12,8 @@ from lab.actions.base import Action, ActionContext, Args, NoArgs
 
 class NoteArgs(Args):
     text: str = Field(min_length=1, max_length=4000)
-    hypothesis: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    hypothesis: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+                                   description="a hypothesis tag (`gameday note --help` lists the drill's)")
 
 
 class RoleArgs(Args):
@@ -39,7 +40,7 @@ def _said(_ctx: ActionContext, args: Any) -> dict[str, Any]:
 
 ACK = Action("ack", "acknowledge the alert: someone is on it", NoArgs, _said, "comms")
 NOTE = Action("note", "write a note, optionally tagged as a hypothesis", NoteArgs, _said, "comms",
-              example={"text": "connections at max_connections; the network looks fine", "hypothesis": "db-overload"})
+              example={"text": "connections at max_connections; the network looks fine", "hypothesis": "db-overloaded"})
 ROLE = Action("role", "name who holds a role (IC, scribe, comms, ops)", RoleArgs, _said, "comms",
               example={"role": "IC", "name": "alice"})
 UPDATE = Action("update", "post a status update to an internal or external audience", UpdateArgs, _said, "comms",
