@@ -119,3 +119,13 @@ def test_every_figure_a_team_types_or_reads_is_in_drill_seconds(tmp_path):
     form = tree.find(".//form[@data-action='terminate-idle-connections']")
     assert "older than (drill s)" in " ".join("".join(form.itertext()).split())
     assert _text(tree, ".//div[@class='figures']").count("time (drill)") == 1
+
+
+def test_the_hypothesis_field_offers_the_runbooks_vocabulary(tmp_path):
+    root = tmp_path / "gd"
+    _live_run(root)
+    tree = _tree(logged_in(make_app(root, STACK), "team", "bob").get("/team").text)
+    offered = [o.get("value") for o in tree.find(".//datalist[@id='hypotheses']").iter("option")]
+    assert offered == sorted(offered) and {"db-connections-exhausted", "network-failure", "web-overloaded"} <= set(offered)
+    field = tree.find(".//form[@data-action='note']//input[@name='arg_hypothesis']")
+    assert field.get("list") == "hypotheses"
