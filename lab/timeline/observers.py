@@ -2,15 +2,22 @@
 terminal) and record them on the drill's timeline with source `observer`.
 
 Every half second: PostgreSQL's postmaster start time (a restart), its count of terminated
-sessions (pg_stat_database.sessions_killed), Arcade's master pid (a restart) and worker count
-(a scale). A paused or stopped database is skipped, never waited on.
+sessions (pg_stat_database.sessions_killed) and the settings its configuration files make (one
+query for the three), Arcade's master pid (a restart) and worker count (a scale). A paused or
+stopped database is skipped, never waited on.
+
+Settings are read from pg_file_settings, the files as they are now (ALTER SYSTEM's
+postgresql.auto.conf, or postgresql.conf edited by hand): a setting is seen when it is written,
+before any reload or restart applies it, and each new, changed or removed one is one
+`db.setting_changed {name, value}` (value None: removed, back to its default). pg_settings is not
+compared: a reload applies only what those files already said, and a restart is its own event.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import astuple, dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -20,12 +27,56 @@ from lab.stack.base import ContainerStack, Stack
 Record = Callable[[str, dict[str, Any]], object]
 
 
+Settings = dict[str, tuple[str, str]]  # setting name -> (value as written, the file that says it)
+
+
 @dataclass
 class Snapshot:
     postmaster_start: str | None = None
     sessions_killed: int | None = None
     web_pid: int | None = None
     web_workers: int | None = None
+    file_settings: Settings | None = None
+
+
+# One query a tick: restart, terminated sessions, and what the configuration files set now (the
+# last line for a name wins, as PostgreSQL reads them; a line waiting for a restart carries an
+# `error` and still counts; pg_file_settings needs the superuser).
+DB_SQL = """
+SELECT pg_postmaster_start_time()::text,
+       (SELECT coalesce(sum(sessions_killed), 0)::bigint FROM pg_stat_database),
+       (SELECT coalesce(json_agg(json_build_array(name, setting, sourcefile) ORDER BY seqno), '[]'::json)
+          FROM pg_file_settings WHERE name IS NOT NULL)
+"""
+
+
+def read_db(stack: Stack) -> tuple[str, int, Settings]:
+    """(postmaster start, sessions killed, file settings) of DB_SQL; raises when the DB cannot answer."""
+    (start, killed, rows), = stack.sql(DB_SQL, dbname="postgres")
+    return str(start), int(killed), file_settings(rows)
+
+
+def file_settings(rows: Iterable[Any]) -> Settings:
+    """{name: (value, file name)} from pg_file_settings rows [name, setting, sourcefile] in seqno order (pure)."""
+    out: Settings = {}
+    for name, setting, sourcefile in rows:
+        out[str(name)] = (str(setting), str(sourcefile or "").rsplit("/", 1)[-1])
+    return out
+
+
+def setting_changes(before: Settings | None, after: Settings | None) -> list[tuple[str, dict[str, Any]]]:
+    """One `db.setting_changed` per setting the files now set otherwise (pure; None: unknown, nothing)."""
+    if before is None or after is None:
+        return []
+    out: list[tuple[str, dict[str, Any]]] = []
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        value, was = (new[0] if new else None), (old[0] if old else None)
+        if value != was:
+            where = new or old
+            out.append(("db.setting_changed", {"name": name, "value": value, "before": was,
+                                               "file": where[1] if where else ""}))
+    return out
 
 
 def snapshot(stack: Stack) -> Snapshot:
@@ -35,10 +86,7 @@ def snapshot(stack: Stack) -> Snapshot:
     db = state.services["db"]
     if db.pid is not None and not db.paused:
         try:
-            (start, killed), = stack.sql(
-                "SELECT pg_postmaster_start_time()::text, coalesce(sum(sessions_killed), 0)::bigint FROM pg_stat_database",
-                dbname="postgres")
-            snap.postmaster_start, snap.sessions_killed = start, int(killed)
+            snap.postmaster_start, snap.sessions_killed, snap.file_settings = read_db(stack)
         except Exception:  # the database is restarting or full: try again next tick
             pass
     web = state.services.get("web")
@@ -60,16 +108,16 @@ def changes(before: Snapshot, after: Snapshot) -> list[tuple[str, dict[str, Any]
         out.append(("web.restarted", {"before_pid": before.web_pid, "after_pid": after.web_pid}))
     elif before.web_workers is not None and after.web_workers is not None and before.web_workers != after.web_workers:
         out.append(("web.scaled", {"before": before.web_workers, "after": after.web_workers}))
+    out += setting_changes(before.file_settings, after.file_settings)
     return out
 
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from lab.actions.base import Action
     from lab.faults.base import Fault
 
-OBSERVED_KINDS = ("db.restarted", "db.connections_terminated", "web.restarted", "web.scaled")  # what observers record
+OBSERVED_KINDS = ("db.restarted", "db.connections_terminated", "web.restarted", "web.scaled",
+                  "db.setting_changed")  # what observers record
 
 # What the lab itself does that an observer would also see: team actions run through the lab
 # (not commands typed in the recorded shell: those happened outside it) and the runner's faults.
