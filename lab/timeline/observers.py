@@ -8,9 +8,10 @@ stopped database is skipped, never waited on.
 
 Settings are read from pg_file_settings, the files as they are now (ALTER SYSTEM's
 postgresql.auto.conf, or postgresql.conf edited by hand): a setting is seen when it is written,
-before any reload or restart applies it, and each new, changed or removed one is one
-`db.setting_changed {name, value}` (value None: removed, back to its default). pg_settings is not
-compared: a reload applies only what those files already said, and a restart is its own event.
+before any reload or restart applies it, and each line for a setting that a file gains, changes or
+loses is one `db.setting_changed {name, value, file}` (value None: the line is gone, as after
+ALTER SYSTEM RESET). pg_settings is not compared: a reload applies only what those files already
+said, and a restart is its own event.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from lab.stack.base import ContainerStack, Stack
 Record = Callable[[str, dict[str, Any]], object]
 
 
-Settings = dict[str, tuple[str, str]]  # setting name -> (value as written, the file that says it)
+Settings = dict[tuple[str, str], str]  # (configuration file, setting name) -> the value written there
 
 
 @dataclass
@@ -39,13 +40,13 @@ class Snapshot:
     file_settings: Settings | None = None
 
 
-# One query a tick: restart, terminated sessions, and what the configuration files set now (the
-# last line for a name wins, as PostgreSQL reads them; a line waiting for a restart carries an
-# `error` and still counts; pg_file_settings needs the superuser).
+# One query a tick: restart, terminated sessions, and the settings written in the configuration
+# files now (a line waiting for a restart carries an `error` and still counts; pg_file_settings
+# needs the superuser).
 DB_SQL = """
 SELECT pg_postmaster_start_time()::text,
        (SELECT coalesce(sum(sessions_killed), 0)::bigint FROM pg_stat_database),
-       (SELECT coalesce(json_agg(json_build_array(name, setting, sourcefile) ORDER BY seqno), '[]'::json)
+       (SELECT coalesce(json_agg(json_build_array(sourcefile, name, setting) ORDER BY seqno), '[]'::json)
           FROM pg_file_settings WHERE name IS NOT NULL)
 """
 
@@ -57,25 +58,21 @@ def read_db(stack: Stack) -> tuple[str, int, Settings]:
 
 
 def file_settings(rows: Iterable[Any]) -> Settings:
-    """{name: (value, file name)} from pg_file_settings rows [name, setting, sourcefile] in seqno order (pure)."""
-    out: Settings = {}
-    for name, setting, sourcefile in rows:
-        out[str(name)] = (str(setting), str(sourcefile or "").rsplit("/", 1)[-1])
-    return out
+    """{(file name, setting): value} from pg_file_settings rows [sourcefile, name, setting] in seqno
+    order, the last line for a setting in a file winning (pure)."""
+    return {(str(sourcefile or "").rsplit("/", 1)[-1], str(name)): str(setting) for sourcefile, name, setting in rows}
 
 
 def setting_changes(before: Settings | None, after: Settings | None) -> list[tuple[str, dict[str, Any]]]:
-    """One `db.setting_changed` per setting the files now set otherwise (pure; None: unknown, nothing)."""
+    """One `db.setting_changed {name, value, before, file}` per setting a file now sets otherwise,
+    value None when its line is gone (ALTER SYSTEM RESET) (pure; None: unknown, nothing)."""
     if before is None or after is None:
         return []
     out: list[tuple[str, dict[str, Any]]] = []
-    for name in sorted(set(before) | set(after)):
-        old, new = before.get(name), after.get(name)
-        value, was = (new[0] if new else None), (old[0] if old else None)
-        if value != was:
-            where = new or old
-            out.append(("db.setting_changed", {"name": name, "value": value, "before": was,
-                                               "file": where[1] if where else ""}))
+    for file, name in sorted(set(before) | set(after)):
+        was, now = before.get((file, name)), after.get((file, name))
+        if was != now:
+            out.append(("db.setting_changed", {"name": name, "value": now, "before": was, "file": file}))
     return out
 
 

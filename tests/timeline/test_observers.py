@@ -86,32 +86,36 @@ def test_changes_between_snapshots(before, after, kinds):
     assert [k for k, _ in changes(before, after)] == kinds
 
 
-AUTO = "postgresql.auto.conf"
+AUTO, CONF = "postgresql.auto.conf", "postgresql.conf"
 
 
 @pytest.mark.parametrize(("before", "after", "seen"), [
-    ({}, {"max_connections": ("8000", AUTO)}, [("max_connections", "8000", None)]),
-    ({"work_mem": ("4MB", AUTO)}, {"work_mem": ("8MB", AUTO)}, [("work_mem", "8MB", "4MB")]),
-    ({"work_mem": ("4MB", AUTO)}, {}, [("work_mem", None, "4MB")]),  # ALTER SYSTEM RESET: back to the default
-    ({"a": ("1", AUTO)}, {"a": ("1", AUTO), "b": ("2", AUTO), "c": ("3", AUTO)}, [("b", "2", None), ("c", "3", None)]),
-    ({"a": ("1", AUTO)}, {"a": ("1", AUTO)}, []),
-    ({"a": ("1", AUTO)}, None, []),  # unreadable this tick: nothing
-    (None, {"a": ("1", AUTO)}, []),  # nothing known before: the starting point
+    ({}, {(AUTO, "max_connections"): "8000"}, [("max_connections", "8000", None, AUTO)]),
+    ({(AUTO, "work_mem"): "4MB"}, {(AUTO, "work_mem"): "8MB"}, [("work_mem", "8MB", "4MB", AUTO)]),
+    ({(AUTO, "work_mem"): "4MB"}, {}, [("work_mem", None, "4MB", AUTO)]),  # ALTER SYSTEM RESET: the line is gone
+    ({(CONF, "work_mem"): "4MB"}, {(CONF, "work_mem"): "4MB", (AUTO, "work_mem"): "8MB"},
+     [("work_mem", "8MB", None, AUTO)]),
+    ({(AUTO, "a"): "1"}, {(AUTO, "a"): "1", (AUTO, "b"): "2", (CONF, "c"): "3"},
+     [("b", "2", None, AUTO), ("c", "3", None, CONF)]),  # one event per setting
+    ({(AUTO, "a"): "1"}, {(AUTO, "a"): "1"}, []),
+    ({(AUTO, "a"): "1"}, None, []),  # unreadable this tick: nothing
+    (None, {(AUTO, "a"): "1"}, []),  # nothing known before: the starting point
 ])
-def test_one_event_per_setting_the_files_now_set_otherwise(before, after, seen):
+def test_one_event_per_setting_a_file_now_sets_otherwise(before, after, seen):
     found = setting_changes(before, after)
     assert {k for k, _ in found} <= {"db.setting_changed"}
-    assert [(d["name"], d["value"], d["before"]) for _, d in found] == seen
+    assert [(d["name"], d["value"], d["before"], d["file"]) for _, d in found] == seen
 
 
-def test_the_last_line_for_a_name_is_the_one_the_files_set():
-    rows = [["max_connections", "100", "/pg/data/postgresql.conf"], ["work_mem", "4MB", "/pg/data/postgresql.conf"],
-            ["max_connections", "8000", "/pg/data/postgresql.auto.conf"]]
-    assert file_settings(rows) == {"max_connections": ("8000", AUTO), "work_mem": ("4MB", "postgresql.conf")}
-    snap = Snapshot("a", 1, 10, 2, file_settings(rows[:2]))
+def test_the_last_line_for_a_setting_in_a_file_is_the_one_it_sets():
+    rows = [["/pg/data/postgresql.conf", "max_connections", "100"], ["/pg/data/postgresql.conf", "work_mem", "4MB"],
+            ["/pg/data/postgresql.conf", "work_mem", "5MB"], ["/pg/data/postgresql.auto.conf", "max_connections", "8000"]]
+    assert file_settings(rows) == {(CONF, "max_connections"): "100", (CONF, "work_mem"): "5MB",
+                                   (AUTO, "max_connections"): "8000"}
+    snap = Snapshot("a", 1, 10, 2, file_settings(rows[:3]))
     assert changes(snap, Snapshot("b", 0, 10, 2, file_settings(rows))) == [
         ("db.restarted", {"before": "a", "after": "b"}),
-        ("db.setting_changed", {"name": "max_connections", "value": "8000", "before": "100", "file": AUTO})]
+        ("db.setting_changed", {"name": "max_connections", "value": "8000", "before": None, "file": AUTO})]
 
 
 def test_a_setting_written_by_hand_with_alter_system_is_observed_and_its_reset_too(drill):
