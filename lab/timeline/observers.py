@@ -1,5 +1,5 @@
-"""Observers: notice changes made outside the lab's commands (psql, pg_ctl, kill, a second
-terminal) and record them on the drill's timeline with source `observer`.
+"""Observers: notice changes made outside the lab's commands and its recorded shell (psql, pg_ctl,
+kill in a second terminal) and record them on the drill's timeline with source `observer`.
 
 Every half second: PostgreSQL's postmaster start time (a restart), its count of terminated
 sessions (pg_stat_database.sessions_killed) and the settings its configuration files make (one
@@ -116,8 +116,9 @@ if TYPE_CHECKING:
 OBSERVED_KINDS = ("db.restarted", "db.connections_terminated", "web.restarted", "web.scaled",
                   "db.setting_changed")  # what observers record
 
-# What the lab itself does that an observer would also see: team actions run through the lab
-# (not commands typed in the recorded shell: those happened outside it) and the runner's faults.
+# What the lab itself does that an observer would also see: the team's acts (toolbox actions, and
+# commands typed in the recorded shell that amount to one: the same act through another channel,
+# recorded once) and the runner's faults.
 Causes = dict[str, tuple[frozenset[str], frozenset[str]]]  # observed kind -> (team actions, fault kinds)
 _causes: Causes | None = None
 
@@ -157,31 +158,47 @@ def lab_causes() -> Causes:
 EXPLAIN_WINDOW_S = 3.0  # a lab event this long before the change explains it (observers poll every 0.5 s)
 
 
-def _explains(kind: str, source: Source, data: dict[str, Any], causes: Causes) -> bool:
+def _explains(kind: str, source: Source, data: dict[str, Any], causes: Causes,
+              observed: dict[str, Any] | None = None) -> bool:
     actions, faults = causes.get(kind, (frozenset(), frozenset()))
-    if source is Source.TEAM and data.get("via") is None:
+    if source is Source.TEAM and (data.get("via") is None or (data.get("via") == "shell" and data.get("ok", True))):
         name = str(data.get("action", ""))
         args = data.get("args") or {}
-        return name in actions or any(f"{name}:{arg}={value}" in actions for arg, value in args.items())
+        return ((name in actions or any(f"{name}:{arg}={value}" in actions for arg, value in args.items()))
+                and _same_setting(kind, observed, args))
     if source is Source.RUNNER:
         return data.get("kind") in faults
     return False
 
 
+def _same_setting(kind: str, observed: dict[str, Any] | None, args: dict[str, Any]) -> bool:
+    """A changed setting is explained only by an act on that setting to that value: the team's
+    work_mem does not explain max_connections, nor a reset by hand right after the team set it."""
+    if kind != "db.setting_changed" or observed is None:
+        return True
+
+    def plain(value: Any) -> str | None:
+        return None if value is None else str(value).strip().strip("'\"").lower()
+
+    return str(args.get("name")) == str(observed["name"]) and plain(args.get("value")) == plain(observed.get("value"))
+
+
 def explained_by(kind: str, observed_wall: float, events: list[Event],
                  in_flight: list[tuple[Source, dict[str, Any]]] = (),  # type: ignore[assignment]
-                 causes: Causes | None = None) -> str | None:
+                 causes: Causes | None = None, observed: dict[str, Any] | None = None) -> str | None:
     """What of the lab's own doing explains an observed change (pure): an action or fault still
     running (`in_flight`: its event is written when it ends), or one that ended within
-    EXPLAIN_WINDOW_S. None: the change was made outside the lab. `causes`: the cause map
-    (default: lab_causes(), from the registries)."""
+    EXPLAIN_WINDOW_S; a command typed in the recorded shell explains what its act declares when it
+    succeeded. `observed`: the change's data; a setting's (`name`, `value`) must be the act's.
+    None: the change was made outside the lab. `causes`: the cause map (default: lab_causes(),
+    from the registries)."""
     causes = lab_causes() if causes is None else causes
     for source, data in in_flight:
-        if _explains(kind, source, data, causes):
+        if _explains(kind, source, data, causes, observed):
             return f"in flight: {data.get('action') or data.get('kind')}"
     for event in reversed(events):
         if observed_wall - EXPLAIN_WINDOW_S <= event.wall and event.kind.startswith(("action.", "fault.")):
-            if _explains(kind, event.source, event.data, causes):
+            if _explains(kind, event.source, event.data, causes, observed):
                 return f"event {event.id}"
     return None
 
