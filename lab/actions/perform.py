@@ -78,12 +78,18 @@ def _in_flight_dir(stack: Stack) -> Path:
 
 
 def _mark_in_flight(ctx: ActionContext, name: str, parsed: Any) -> Path | None:
-    """Say a changing action is running, so observers do not take its effects for outside changes."""
-    folder = _in_flight_dir(ctx.stack)
+    return mark_in_flight(ctx.stack, name, parsed.model_dump(mode="json"))
+
+
+def mark_in_flight(stack: Stack, name: str, args: dict[str, Any], via: str | None = None) -> Path | None:
+    """Say a changing act is running (a toolbox action, or `via` the recorded shell), so observers do
+    not take its effects for outside changes; unlink the marker it returns when the act is over."""
+    folder = _in_flight_dir(stack)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         marker = folder / f"{os.getpid()}-{uuid.uuid4().hex[:8]}.json"
-        marker.write_text(json.dumps({"action": name, "args": parsed.model_dump(mode="json"), "pid": os.getpid()}))
+        marker.write_text(json.dumps({"action": name, "args": args, "pid": os.getpid(),
+                                      **({"via": via} if via else {})}))
         return marker
     except OSError:
         return None

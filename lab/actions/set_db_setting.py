@@ -6,7 +6,8 @@
                          restart when PostgreSQL says so (context `postmaster`)
 
 The name is checked against pg_settings and the value by PostgreSQL itself; both are passed as
-an identifier and a literal, never spliced into SQL text.
+an identifier and a literal, never spliced into SQL text. The observers see ALTER SYSTEM's line in
+postgresql.auto.conf as `db.setting_changed`: this action explains it (`observed_as`).
 """
 
 from __future__ import annotations
@@ -83,4 +84,5 @@ def run(ctx: ActionContext, args: SettingArgs) -> dict[str, Any]:
 
 
 ACTION = Action("set-db-setting", "change a PostgreSQL setting (reloaded, or applied at the next DB restart)",
-                SettingArgs, run, "change", example={"name": "work_mem", "value": "8MB"})
+                SettingArgs, run, "change", observed_as=("db.setting_changed",),
+                example={"name": "work_mem", "value": "8MB"})

@@ -221,7 +221,7 @@ class Drill(PeopleMixin):
         in_flight += [(Source.RUNNER, {"kind": k}) for k in list(self._faults_in_flight)]
         with self._read_lock:
             recent = list(self._recent)
-        if explained_by(kind, time.time(), recent, in_flight) is None:
+        if explained_by(kind, time.time(), recent, in_flight, observed=data) is None:
             self.record(Source.OBSERVER, kind, data, "observer")
 
     def _read_recent(self) -> None:

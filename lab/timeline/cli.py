@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -89,6 +90,7 @@ def shell(name: str, root: Path | None, actor: str | None) -> None:
     """
     import getpass
 
+    from lab.actions.perform import mark_in_flight
     from lab.timeline.recorder import active_drill, record_team
     from lab.timeline.shell import RecordedShell, shell_env
 
@@ -107,8 +109,12 @@ def shell(name: str, root: Path | None, actor: str | None) -> None:
                 click.echo(f"gameday: not recorded any more ({exc})", err=True)
             lost.append(data.get("command", ""))
 
+    def mark(action: str, args: dict) -> Callable[[], None]:  # type: ignore[type-arg]
+        marker = mark_in_flight(stack, action, args, via="shell")
+        return (lambda: marker.unlink(missing_ok=True)) if marker is not None else (lambda: None)
+
     click.echo(f"gameday: recording commands on run {drill.run_id} as {who}; `exit` to leave", err=True)
-    code = RecordedShell(env, record).run()
+    code = RecordedShell(env, record, mark=mark).run()
     try:
         record_team(active_drill(stack), "shell.closed", who, {"exit_code": code, "not_recorded": len(lost)})
     except Exception:

@@ -7,6 +7,8 @@ Docker events stream, and the sessions terminated in PostgreSQL, polled. Recorde
         web  create / destroy / start / die, settled for a second    ──▶ web.scaled (running count changed)
                                                                        or web.restarted (same count)
         pg_stat_database.sessions_killed grew                         ──▶ db.connections_terminated
+        pg_file_settings: a setting written, changed or removed        ──▶ db.setting_changed (one each)
+                          (the same query as the embedded stack's observers: observers.DB_SQL)
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lab.stack.base import ContainerStack, EventStream
+from lab.timeline.observers import Settings, read_db, setting_changes
 
 Record = Callable[[str, dict[str, Any]], object]
 
@@ -39,7 +42,9 @@ class ContainerObservers:
         self._web_ids = {c["Id"] for c in stack.containers("web")}
         self._web_changed_at: float | None = None
         self._web_started_again = False
-        self._sessions_killed = self._read_sessions_killed()
+        self._sessions_killed: int | None = None
+        self._settings: Settings | None = None
+        self._check_db()  # the starting point: nothing recorded yet
         self._ready = threading.Event()
 
     # --- threads ---------------------------------------------------------------------------
@@ -63,7 +68,7 @@ class ContainerObservers:
             try:
                 self._drain(started)
                 self._settle_web()
-                self._check_sessions()
+                self._check_db()
             except Exception:  # the stack is going down: nothing to observe
                 continue
 
@@ -105,21 +110,17 @@ class ContainerObservers:
         self._web_started_again = False
         self._web_ids |= {c["Id"] for c in self.stack.containers("web")}
 
-    def _read_sessions_killed(self) -> int | None:
+    def _check_db(self) -> None:
         try:
-            (killed,), = self.stack.sql(
-                "SELECT coalesce(sum(sessions_killed), 0)::bigint FROM pg_stat_database", dbname="postgres")
-            return int(killed)
+            _start, killed, settings = read_db(self.stack)
         except Exception:  # paused, stopped or full: try again next tick
-            return None
-
-    def _check_sessions(self) -> None:
-        now = self._read_sessions_killed()
-        if now is None:
             return
-        if self._sessions_killed is not None and now > self._sessions_killed:
-            self.record("db.connections_terminated", {"count": now - self._sessions_killed})
-        self._sessions_killed = now  # after a restart the counter starts again from zero
+        if self._sessions_killed is not None and killed > self._sessions_killed:
+            self.record("db.connections_terminated", {"count": killed - self._sessions_killed})
+        self._sessions_killed = killed  # after a restart the counter starts again from zero
+        for kind, data in setting_changes(self._settings, settings):
+            self.record(kind, data)
+        self._settings = settings
 
     # --- lifecycle -------------------------------------------------------------------------
 

@@ -1,16 +1,24 @@
-"""Observers: notice changes made outside the lab's commands (psql, pg_ctl, kill, a second
-terminal) and record them on the drill's timeline with source `observer`.
+"""Observers: notice changes made outside the lab's commands and its recorded shell (psql, pg_ctl,
+kill in a second terminal) and record them on the drill's timeline with source `observer`.
 
 Every half second: PostgreSQL's postmaster start time (a restart), its count of terminated
-sessions (pg_stat_database.sessions_killed), Arcade's master pid (a restart) and worker count
-(a scale). A paused or stopped database is skipped, never waited on.
+sessions (pg_stat_database.sessions_killed) and the settings its configuration files make (one
+query for the three), Arcade's master pid (a restart) and worker count (a scale). A paused or
+stopped database is skipped, never waited on.
+
+Settings are read from pg_file_settings, the files as they are now (ALTER SYSTEM's
+postgresql.auto.conf, or postgresql.conf edited by hand): a setting is seen when it is written,
+before any reload or restart applies it, and each line for a setting that a file gains, changes or
+loses is one `db.setting_changed {name, value, file}` (value None: the line is gone, as after
+ALTER SYSTEM RESET). pg_settings is not compared: a reload applies only what those files already
+said, and a restart is its own event.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import astuple, dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -20,12 +28,52 @@ from lab.stack.base import ContainerStack, Stack
 Record = Callable[[str, dict[str, Any]], object]
 
 
+Settings = dict[tuple[str, str], str]  # (configuration file, setting name) -> the value written there
+
+
 @dataclass
 class Snapshot:
     postmaster_start: str | None = None
     sessions_killed: int | None = None
     web_pid: int | None = None
     web_workers: int | None = None
+    file_settings: Settings | None = None
+
+
+# One query a tick: restart, terminated sessions, and the settings written in the configuration
+# files now (a line waiting for a restart carries an `error` and still counts; pg_file_settings
+# needs the superuser).
+DB_SQL = """
+SELECT pg_postmaster_start_time()::text,
+       (SELECT coalesce(sum(sessions_killed), 0)::bigint FROM pg_stat_database),
+       (SELECT coalesce(json_agg(json_build_array(sourcefile, name, setting) ORDER BY seqno), '[]'::json)
+          FROM pg_file_settings WHERE name IS NOT NULL)
+"""
+
+
+def read_db(stack: Stack) -> tuple[str, int, Settings]:
+    """(postmaster start, sessions killed, file settings) of DB_SQL; raises when the DB cannot answer."""
+    (start, killed, rows), = stack.sql(DB_SQL, dbname="postgres")
+    return str(start), int(killed), file_settings(rows)
+
+
+def file_settings(rows: Iterable[Any]) -> Settings:
+    """{(file name, setting): value} from pg_file_settings rows [sourcefile, name, setting] in seqno
+    order, the last line for a setting in a file winning (pure)."""
+    return {(str(sourcefile or "").rsplit("/", 1)[-1], str(name)): str(setting) for sourcefile, name, setting in rows}
+
+
+def setting_changes(before: Settings | None, after: Settings | None) -> list[tuple[str, dict[str, Any]]]:
+    """One `db.setting_changed {name, value, before, file}` per setting a file now sets otherwise,
+    value None when its line is gone (ALTER SYSTEM RESET) (pure; None: unknown, nothing)."""
+    if before is None or after is None:
+        return []
+    out: list[tuple[str, dict[str, Any]]] = []
+    for file, name in sorted(set(before) | set(after)):
+        was, now = before.get((file, name)), after.get((file, name))
+        if was != now:
+            out.append(("db.setting_changed", {"name": name, "value": now, "before": was, "file": file}))
+    return out
 
 
 def snapshot(stack: Stack) -> Snapshot:
@@ -35,10 +83,7 @@ def snapshot(stack: Stack) -> Snapshot:
     db = state.services["db"]
     if db.pid is not None and not db.paused:
         try:
-            (start, killed), = stack.sql(
-                "SELECT pg_postmaster_start_time()::text, coalesce(sum(sessions_killed), 0)::bigint FROM pg_stat_database",
-                dbname="postgres")
-            snap.postmaster_start, snap.sessions_killed = start, int(killed)
+            snap.postmaster_start, snap.sessions_killed, snap.file_settings = read_db(stack)
         except Exception:  # the database is restarting or full: try again next tick
             pass
     web = state.services.get("web")
@@ -60,19 +105,20 @@ def changes(before: Snapshot, after: Snapshot) -> list[tuple[str, dict[str, Any]
         out.append(("web.restarted", {"before_pid": before.web_pid, "after_pid": after.web_pid}))
     elif before.web_workers is not None and after.web_workers is not None and before.web_workers != after.web_workers:
         out.append(("web.scaled", {"before": before.web_workers, "after": after.web_workers}))
+    out += setting_changes(before.file_settings, after.file_settings)
     return out
 
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from lab.actions.base import Action
     from lab.faults.base import Fault
 
-OBSERVED_KINDS = ("db.restarted", "db.connections_terminated", "web.restarted", "web.scaled")  # what observers record
+OBSERVED_KINDS = ("db.restarted", "db.connections_terminated", "web.restarted", "web.scaled",
+                  "db.setting_changed")  # what observers record
 
-# What the lab itself does that an observer would also see: team actions run through the lab
-# (not commands typed in the recorded shell: those happened outside it) and the runner's faults.
+# What the lab itself does that an observer would also see: the team's acts (toolbox actions, and
+# commands typed in the recorded shell that amount to one: the same act through another channel,
+# recorded once) and the runner's faults.
 Causes = dict[str, tuple[frozenset[str], frozenset[str]]]  # observed kind -> (team actions, fault kinds)
 _causes: Causes | None = None
 
@@ -112,31 +158,47 @@ def lab_causes() -> Causes:
 EXPLAIN_WINDOW_S = 3.0  # a lab event this long before the change explains it (observers poll every 0.5 s)
 
 
-def _explains(kind: str, source: Source, data: dict[str, Any], causes: Causes) -> bool:
+def _explains(kind: str, source: Source, data: dict[str, Any], causes: Causes,
+              observed: dict[str, Any] | None = None) -> bool:
     actions, faults = causes.get(kind, (frozenset(), frozenset()))
-    if source is Source.TEAM and data.get("via") is None:
+    if source is Source.TEAM and (data.get("via") is None or (data.get("via") == "shell" and data.get("ok", True))):
         name = str(data.get("action", ""))
         args = data.get("args") or {}
-        return name in actions or any(f"{name}:{arg}={value}" in actions for arg, value in args.items())
+        return ((name in actions or any(f"{name}:{arg}={value}" in actions for arg, value in args.items()))
+                and _same_setting(kind, observed, args))
     if source is Source.RUNNER:
         return data.get("kind") in faults
     return False
 
 
+def _same_setting(kind: str, observed: dict[str, Any] | None, args: dict[str, Any]) -> bool:
+    """A changed setting is explained only by an act on that setting to that value: the team's
+    work_mem does not explain max_connections, nor a reset by hand right after the team set it."""
+    if kind != "db.setting_changed" or observed is None:
+        return True
+
+    def plain(value: Any) -> str | None:
+        return None if value is None else str(value).strip().strip("'\"").lower()
+
+    return str(args.get("name")) == str(observed["name"]) and plain(args.get("value")) == plain(observed.get("value"))
+
+
 def explained_by(kind: str, observed_wall: float, events: list[Event],
                  in_flight: list[tuple[Source, dict[str, Any]]] = (),  # type: ignore[assignment]
-                 causes: Causes | None = None) -> str | None:
+                 causes: Causes | None = None, observed: dict[str, Any] | None = None) -> str | None:
     """What of the lab's own doing explains an observed change (pure): an action or fault still
     running (`in_flight`: its event is written when it ends), or one that ended within
-    EXPLAIN_WINDOW_S. None: the change was made outside the lab. `causes`: the cause map
-    (default: lab_causes(), from the registries)."""
+    EXPLAIN_WINDOW_S; a command typed in the recorded shell explains what its act declares when it
+    succeeded. `observed`: the change's data; a setting's (`name`, `value`) must be the act's.
+    None: the change was made outside the lab. `causes`: the cause map (default: lab_causes(),
+    from the registries)."""
     causes = lab_causes() if causes is None else causes
     for source, data in in_flight:
-        if _explains(kind, source, data, causes):
+        if _explains(kind, source, data, causes, observed):
             return f"in flight: {data.get('action') or data.get('kind')}"
     for event in reversed(events):
         if observed_wall - EXPLAIN_WINDOW_S <= event.wall and event.kind.startswith(("action.", "fault.")):
-            if _explains(kind, event.source, event.data, causes):
+            if _explains(kind, event.source, event.data, causes, observed):
                 return f"event {event.id}"
     return None
 

@@ -1,17 +1,21 @@
 """`gameday shell`: the responder's own shell, recorded.
 
     gameday shell ─┬─ bash --rcfile <hooks>   (the user's ~/.bashrc, then the lab's two hooks)
-                   │     DEBUG trap: start time + `history 1` of each command line typed
+                   │     DEBUG trap: start time + `history 1` of each command line typed ──▶ FIFO (start)
                    │     PROMPT_COMMAND: exit code + end time ──▶ FIFO (one record per command)
-                   └─ reader thread: FIFO ─▶ classify ─▶ team event on the drill's timeline (fsynced)
+                   └─ reader thread: FIFO ─▶ classify ─┬▶ start: the act it amounts to is in flight
+                                                       └▶ end: team event on the drill's timeline (fsynced)
 
 The shell gets the stack's connection settings (PGHOST, PGPORT, PGUSER, PGDATABASE for the
 superuser's reserved slot, ARCADE_URL, TOXIPROXY_URL, ...), so `psql` and `curl $ARCADE_URL`
 work at once. Commands the lab recognises are recorded as the toolbox action they amount to
 (kind `action.<name>`, `via: shell`, with the toolbox's `args`, the typed `command` and the
 `evidence` that decided it: the SQL statement or the command's words; `scope` for a setting made
-for a session, role or database rather than the system); the rest as `shell.command`. Recording needs bash (for
-its DEBUG trap and PROMPT_COMMAND); it is the shell opened whatever $SHELL says.
+for a session, role or database rather than the system); the rest as `shell.command`. While such
+a command runs it is marked in flight (`mark`), like a toolbox action, so the observers take its
+effect (the restart pg_ctl made, the setting ALTER SYSTEM wrote) for the act the team typed and do
+not record it a second time. Recording needs bash (for its DEBUG trap and PROMPT_COMMAND); it is
+the shell opened whatever $SHELL says.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ __gameday_preexec() {
   __gameday_armed=
   __gameday_start=$EPOCHREALTIME
   __gameday_line=$(HISTTIMEFORMAT= builtin history 1)
+  printf '%s\x1f\x1f\x1f%s\x1e' "$__gameday_start" "$__gameday_line" >> "$GAMEDAY_SHELL_FIFO"
 }
 __gameday_precmd() {
   local rc=$?
@@ -74,14 +79,24 @@ def shell_env(stack: Stack, actor: str) -> dict[str, str]:
 
 
 def parse_records(buffer: str) -> tuple[list[dict[str, Any]], str]:
-    """Complete records from what the FIFO gave so far, and the unfinished rest."""
+    """Complete records from what the FIFO gave so far, and the unfinished rest. A command that
+    has only started (no end time, no exit code yet) is `{"command", "started_at", "start": True}`."""
     *complete, rest = buffer.split(RECORD)
-    records = []
+    records: list[dict[str, Any]] = []
     for raw in complete:
         parts = raw.split(FIELD, 3)
         if len(parts) != 4:
             continue
         start, end, code, line = parts
+        if end == "" and code == "":  # the DEBUG trap's: the command starts now
+            command = strip_history_number(line)
+            try:
+                started = float(start)
+            except ValueError:
+                continue
+            if command.strip():
+                records.append({"command": command, "started_at": started, "start": True})
+            continue
         try:
             started, ended, exit_code = float(start), float(end), int(code)
         except ValueError:
@@ -104,13 +119,20 @@ def event_for(record: dict[str, Any]) -> tuple[str, dict[str, Any]]:
                                       "evidence": found.evidence}
 
 
-class RecordedShell:
-    """Runs bash with the hooks; `record(kind, data)` is called for each command, in order."""
+Mark = Callable[[str, dict[str, Any]], Callable[[], None]]  # (act, its args) -> what ends the mark
 
-    def __init__(self, env: dict[str, str], record: Callable[[str, dict[str, Any]], None], cwd: Path | None = None):
+
+class RecordedShell:
+    """Runs bash with the hooks; `record(kind, data)` is called for each command, in order, and
+    `mark(action, args)` when a command the lab recognises starts (what it returns, once it ended)."""
+
+    def __init__(self, env: dict[str, str], record: Callable[[str, dict[str, Any]], None], cwd: Path | None = None,
+                 mark: Mark | None = None):
         self.env = env
         self.record = record
         self.cwd = cwd
+        self.mark = mark
+        self._unmark: list[Callable[[], None]] = []
 
     def run(self, extra_args: list[str] | None = None) -> int:
         bash = shutil.which("bash")
@@ -137,6 +159,7 @@ class RecordedShell:
                 os.close(fd)
                 os.close(stop_r)
                 os.close(stop_w)
+                self._end_marks()  # a command cut off with the shell
 
     def _read(self, fd: int, stop: int) -> None:
         import select
@@ -155,10 +178,32 @@ class RecordedShell:
                     records, rest = parse_records(buffer.decode("utf-8", "replace"))
                     buffer = rest.encode()
                     for record in records:
+                        if record.get("start"):
+                            self._started(record["command"])
+                            continue
                         kind, data = event_for(record)
                         self.record(kind, data)
+                        self._end_marks()  # after the event: it explains the change from now on
                     continue
             if done:
                 return
             if stop in ready:
                 done = True  # drain whatever the last command wrote, then stop
+
+    def _started(self, command: str) -> None:
+        if self.mark is None:
+            return
+        found = classify(command)
+        if found is None:
+            return
+        try:
+            self._unmark.append(self.mark(found.action, dict(found.args)))
+        except Exception:  # an unmarked command is still recorded when it ends
+            pass
+
+    def _end_marks(self) -> None:
+        while self._unmark:
+            try:
+                self._unmark.pop()()
+            except Exception:
+                pass

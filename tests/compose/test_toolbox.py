@@ -237,6 +237,12 @@ def test_hand_made_changes_are_observed(stack):
         assert procs.wait_until(lambda: "db.connections_terminated" in kinds(), 5, 0.05), seen
         for conn in held:
             conn.close()
+
+        stack.sql("ALTER SYSTEM SET work_mem = '6MB'")  # written in the container's postgresql.auto.conf
+        assert procs.wait_until(lambda: "db.setting_changed" in kinds(), 5, 0.05), seen
+        changed = next(data for kind, data in seen if kind == "db.setting_changed")
+        assert (changed["name"], changed["value"], changed["file"]) == ("work_mem", "6MB", "postgresql.auto.conf")
+        stack.sql("ALTER SYSTEM RESET work_mem")
     stack.scale_web(2)
 
 

@@ -351,6 +351,9 @@ def test_records_from_the_fifo_stream():
     records, rest = parse_records(stream)
     assert [(r["command"], r["exit_code"], r["duration_s"]) for r in records] == [("echo hi", 0, 0.5), ("false", 1, 0.25)]
     assert rest == "3.0\x1f"
+    records, rest = parse_records("4.0\x1f\x1f\x1f 3  pg_ctl restart\x1e4.0\x1f5.5\x1f0\x1f 3  pg_ctl restart\x1e")
+    assert records == [{"command": "pg_ctl restart", "started_at": 4.0, "start": True},  # the DEBUG trap's
+                       {"command": "pg_ctl restart", "started_at": 4.0, "exit_code": 0, "duration_s": 1.5}]
     kind, data = event_for({"command": "psql -c 'table pg_stat_activity'", "exit_code": 0, "duration_s": 0.1,
                             "started_at": 1.0})
     assert kind == "action.inspect-db" and data["action"] == "inspect-db" and data["via"] == "shell" and data["ok"]

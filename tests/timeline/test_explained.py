@@ -19,11 +19,23 @@ def test_a_lab_restart_explains_the_restart_it_caused():
     assert explained_by("web.restarted", 100.0, [team("restart", 99.0, service="db")]) is None
 
 
-def test_old_events_and_shell_commands_explain_nothing():
+def typed(wall, ok=True):
+    return Event(2, wall, 0.0, Source.TEAM, "action.restart", "alice",
+                 {"action": "restart", "args": {"service": "db"}, "via": "shell", "command": "pg_ctl restart", "ok": ok})
+
+
+def test_old_events_and_failed_shell_commands_explain_nothing():
     old = team("restart", 100.0 - EXPLAIN_WINDOW_S - 0.1, service="db")
-    typed = Event(2, 99.5, 0.0, Source.TEAM, "action.restart", "alice",
-                  {"action": "restart", "args": {"service": "db"}, "via": "shell", "command": "pg_ctl restart"})
-    assert explained_by("db.restarted", 100.0, [old, typed]) is None
+    assert explained_by("db.restarted", 100.0, [old, typed(99.5, ok=False)]) is None
+    assert explained_by("db.restarted", 100.0, [typed(100.0 - EXPLAIN_WINDOW_S - 0.1)]) is None
+
+
+def test_a_command_typed_in_the_recorded_shell_explains_its_act_like_the_toolbox():
+    # the same act through another channel: the shell's event is the record, the observer's would be a second
+    assert explained_by("db.restarted", 100.0, [typed(100.4)]) == "event 2"  # written when pg_ctl returned
+    assert explained_by("web.restarted", 100.0, [typed(99.5)]) is None
+    running = {"action": "restart", "args": {"service": "db"}, "via": "shell", "pid": 1}  # the shell's marker
+    assert explained_by("db.restarted", 100.0, [], [(Source.TEAM, running)]) == "in flight: restart"
 
 
 def test_actions_and_faults_still_running_explain_their_effects():
@@ -59,3 +71,17 @@ def test_the_cause_map_can_be_given():
     assert explained_by("db.restarted", 100.0, [team("restart", 99.0, service="web")], causes=causes) == "event 1"
     assert explained_by("db.restarted", 100.0, [team("restart", 99.0, service="db")], causes=causes) is None
     assert explained_by("db.restarted", 100.0, [], [(Source.RUNNER, {"kind": "net_latency"})], causes=causes)
+
+
+def test_a_changed_setting_is_explained_only_by_an_act_on_that_setting_to_that_value():
+    typed = Event(5, 99.5, 0.0, Source.TEAM, "action.set-db-setting", "alice",
+                  {"action": "set-db-setting", "args": {"name": "max_connections", "value": "8000"}, "via": "shell",
+                   "command": "psql -c 'ALTER SYSTEM SET max_connections = 8000'", "ok": True})
+    seen = {"name": "max_connections", "value": "8000", "file": "postgresql.auto.conf"}
+    assert explained_by("db.setting_changed", 100.0, [typed], observed=seen) == "event 5"
+    assert explained_by("db.setting_changed", 100.0, [typed], observed={**seen, "value": "'8000'"}) == "event 5"
+    assert explained_by("db.setting_changed", 100.0, [typed], observed={**seen, "value": None}) is None  # reset by hand
+    assert explained_by("db.setting_changed", 100.0, [typed], observed={**seen, "name": "work_mem"}) is None
+    running = {"action": "set-db-setting", "args": {"name": "work_mem", "value": "8MB"}, "pid": 1}
+    assert explained_by("db.setting_changed", 100.0, [], [(Source.TEAM, running)],
+                        observed={"name": "work_mem", "value": "8MB"}) == "in flight: set-db-setting"

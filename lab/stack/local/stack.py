@@ -210,7 +210,8 @@ class LocalStack(StackBase):
         return procs.follow(self.log_path(service))
 
     def shell_env(self) -> dict[str, str]:
-        return {**super().shell_env(), "PGDATA": str(self.run_dir / "pg" / "data")}
+        # the real path: as root the cluster may live where its account can reach it, linked from the run dir
+        return {**super().shell_env(), "PGDATA": str((self.run_dir / "pg" / "data").resolve())}
 
     def log_path(self, service: str) -> Path:
         return self.run_dir / "logs" / f"{service}.log"
