@@ -532,10 +532,11 @@ def _blind_fix(ctx: _Context) -> Event | None:
     return None if informed or named else first
 
 
-def _harm(ctx: _Context, name: str) -> str:
+def harm_of(runbook: Runbook, name: str) -> str:
+    """What a red herring costs, in one line (the runbook's anti-pattern, or the built-in unexplained change)."""
     if name == UNEXPLAINED:
         return UNEXPLAINED_HARM
-    return next((a.harm for a in ctx.runbook.anti_patterns if a.id == name), "")
+    return next((a.harm for a in runbook.anti_patterns if a.id == name), "")
 
 
 def _diagnosis(ctx: _Context, blind: Event | None = None) -> list[Point]:
@@ -547,7 +548,7 @@ def _diagnosis(ctx: _Context, blind: Event | None = None) -> list[Point]:
     ids = tuple(ev.id for _, ev in ctx.herrings)
     herring_pts = max(0.0, 10 * (1 - share) - 2 * len(ctx.herrings))
     if ctx.herrings:
-        first = _harm(ctx, names[0])
+        first = harm_of(ctx.runbook, names[0])
         reason = (f"{len(ctx.herrings)} red herring(s) ({', '.join(names)}) pursued while {_mmss(burned)} of outage "
                   f"({share:.0%} of the total) burned; {names[0]}: {first}")
     else:

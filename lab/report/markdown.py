@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lab.core.original import path_timeline
 from lab.core.runbook import arguments
-from lab.core.scoring import ScoreCard
+from lab.core.scoring import ScoreCard, harm_of
 from lab.report import facts
 from lab.report.card import card_markdown
 from lab.report.run import Run
@@ -75,7 +75,7 @@ def render(run: Run, card: ScoreCard, original: ScoreCard) -> str:
     out += [f"* {item} (team note)" for item in facts.todos(tl)]
     out += ["", "_To decide by hand: owners and priorities._", ""]
 
-    wrong = [f"* Red herring {name}: {next(a.harm for a in run.runbook.anti_patterns if a.id == name)}  `#{eid}`"
+    wrong = [f"* Red herring {name}: {harm_of(run.runbook, name)}  `#{eid}`"
              for name, eid in card.herrings]
     adherence = card.component("adherence")
     wrong += [f"* {p.reason}" for p in adherence.items[1:] if p.points < p.max and p.reason]

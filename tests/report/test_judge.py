@@ -61,3 +61,13 @@ def test_note_help_offers_right_and_wrong_causes(cli):
     listed = out.stdout.split("Hypotheses (", 1)[1]
     for tag in ("db-connections-exhausted", "network-failure", "web-overloaded", "lock-queue"):
         assert tag in listed
+
+
+def test_a_change_before_any_hypothesis_is_named_in_the_report(cli, run_root):
+    unexplained = [step for step in PATH if step[2] != "note"]  # the team fixed it without noting a cause
+    run_dir = write_run(run_root / "runs" / "20260101-120000-march-2023-db-overload-blue", unexplained)
+    out = cli("report", str(run_dir))
+    assert out.returncode == 0, out.stderr
+    report = (run_dir / "report.md").read_text()
+    assert "Red herring unexplained-change: a change with no hypothesis noted before it" in report
+    assert "blind fix" not in report  # it looked at the database first: informed, just unexplained

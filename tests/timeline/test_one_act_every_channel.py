@@ -24,7 +24,7 @@ import pytest
 from console.app_helpers import logged_in, make_app
 from lab.catalog import CATALOG
 from lab.core.acts import Act, act_of
-from lab.core.runbook import Forbidden, Match, Runbook
+from lab.core.runbook import Match, Runbook
 from lab.core.scoring import Sample, ScoreCard, Timeline, score
 from lab.core.timeline import Event, Source
 from lab.stack import procs
@@ -133,11 +133,8 @@ def test_each_channel_leaves_one_event_that_is_the_canonical_act(through, channe
 # --- the same score through every channel ----------------------------------------------------------
 
 SCENARIO, _ = CATALOG.load(CATALOG.resolve("march-2023-db-overload"))
-ON_DISK = CATALOG.runbook(SCENARIO.runbook)
+RUNBOOK = CATALOG.runbook(SCENARIO.runbook)
 ACT_RULE = Match(action="set-db-setting", args={"name": "max_connections", "value": {"gte": 1000}})
-BY_ACT = ON_DISK.model_copy(update={"forbidden": [
-    Forbidden(id=f.id, match=ACT_RULE, why=f.why) if f.id == "huge-max-connections" else f for f in ON_DISK.forbidden]})
-RULE_ON_DISK = next(f.match for f in ON_DISK.forbidden if f.id == "huge-max-connections")
 
 BASE = (Event(1, 1e9, 0.0, Source.RUNNER, "drill.started", "lab", {"scenario": SCENARIO.id, "speed": 1.0}),
         Event(2, 1e9 + 20, 20.0, Source.RUNNER, "fault.injected", "lab", {"step": "surge"}),
@@ -158,15 +155,12 @@ def effect(c: ScoreCard) -> dict[str, Any]:
             "herrings": list(c.herrings), "components": {k.key: (k.points, k.rating) for k in c.components}}
 
 
-@pytest.mark.parametrize("runbook", [
-    pytest.param(BY_ACT, id="forbidden-as-an-act"),
-    pytest.param(ON_DISK, id="runbook-on-disk", marks=pytest.mark.xfail(
-        RULE_ON_DISK != ACT_RULE and RULE_ON_DISK.command is not None, strict=True,
-        reason="runbooks/db-connection-exhaustion.md still forbids max_connections by a shell command regex: "
-               "only the shell channel is capped until the rule is the act")),
-])
-def test_the_same_act_costs_the_same_through_every_channel(through, runbook):
-    effects = {channel: effect(card(events[0], runbook)) for channel, events in through.items() if len(events) == 1}
+def test_the_march_runbook_forbids_the_act_not_a_way_of_typing_it():
+    assert next(f.match for f in RUNBOOK.forbidden if f.id == "huge-max-connections") == ACT_RULE
+
+
+def test_the_same_act_costs_the_same_through_every_channel(through):
+    effects = {channel: effect(card(events[0], RUNBOOK)) for channel, events in through.items() if len(events) == 1}
     assert set(effects) == set(CHANNELS), "a channel left no single event (see the test above)"
     first = effects["cli"]
     (_points, evidence, reason), = first["caps"]  # the forbidden act caps the score
