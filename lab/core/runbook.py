@@ -380,14 +380,19 @@ def machine_part(text: str) -> tuple[dict[str, Any], str]:
             block = found.group(1)
     if block is None:
         raise RunbookInvalid("no machine-readable part: add front matter (--- ... ---) or a ```yaml runbook block")
-    try:
-        data = yaml.safe_load(block)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise RunbookInvalid(f"not valid YAML{f' at block line {mark.line + 1}' if mark else ''}") from None
+    data = _yaml(block, RunbookInvalid, "block line")
     if not isinstance(data, dict):
         raise RunbookInvalid("expected a mapping with id, title, steps, anti_patterns, forbidden, comms, ...")
     return data, body
+
+
+def _yaml(text: str, error: type[ValueError], where: str) -> Any:
+    """YAML text as data, or `error` saying where it stopped parsing."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise error(f"not valid YAML{f' at {where} {mark.line + 1}' if mark else ''}") from None
 
 
 class VocabularyInvalid(ValueError):
@@ -396,11 +401,7 @@ class VocabularyInvalid(ValueError):
 
 def parse_vocabulary(text: str) -> list[Hypothesis]:
     """The shared vocabulary (runbooks/hypotheses.yaml): a list of hypotheses with aliases and words."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise VocabularyInvalid(f"not valid YAML{f' at line {mark.line + 1}' if mark else ''}") from None
+    data = _yaml(text, VocabularyInvalid, "line")
     if not isinstance(data, list):
         raise VocabularyInvalid("expected a list of hypotheses ({id, aliases, words})")
     out = []
