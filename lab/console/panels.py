@@ -108,7 +108,7 @@ def summary(event: Event) -> str:
         parts.append(f"{said['role']}: {said.get('name', '')}")
     if said.get("audience"):
         parts.append(f"({said['audience']})")
-    for key in ("text", "team", "outcome", "step", "scenario"):
+    for key in ("text", "summary", "team", "outcome", "step", "scenario"):
         if said.get(key):
             parts.append(str(said[key]))
             break
