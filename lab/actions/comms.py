@@ -12,8 +12,7 @@ from lab.actions.base import Action, ActionContext, Args, NoArgs
 
 class NoteArgs(Args):
     text: str = Field(min_length=1, max_length=4000)
-    hypothesis: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
-                                   description="a hypothesis tag (`gameday note --help` lists the drill's)")
+    hypothesis: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")  # `gameday note --help` lists them
 
 
 class RoleArgs(Args):

@@ -9,7 +9,6 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from lab.actions import ACTIONS
-from lab.catalog import CATALOG
 from lab.actions.base import ActionContext
 from lab.actions.perform import check, perform
 from lab.console import forms, panels, results
@@ -28,20 +27,15 @@ def page() -> Any:
     st = state()
     view = st.view()
     scenario = None
+    hypotheses: list[str] = []  # the runbook's vocabulary, right and wrong causes in alphabetical order (no spoiler)
     if view.watch is not None:
         try:
-            scenario = st.loaded(view.watch.run_dir)[0]
+            scenario, runbook = st.loaded(view.watch.run_dir)  # validated once per run
+            hypotheses = sorted(h.id for h in runbook.vocabulary())
         except Exception:
             scenario = None
     events = [e for e in (view.watch.events if view.watch else []) if visible_to_team(e)]
     findings = [e for e in reversed(events) if results.is_finding(e)]  # newest first, everyone's
-    hypotheses: list[str] = []
-    if scenario is not None and view.watch is not None:
-        try:  # the runbook's vocabulary, right and wrong causes in alphabetical order (no spoiler)
-            runbook = CATALOG.runbook(scenario.runbook, near=view.watch.run_dir / "scenario.yaml")
-            hypotheses = sorted(h.id for h in runbook.vocabulary())
-        except Exception:
-            hypotheses = []
     return render_template(
         "team.html", view=view, scenario=scenario, events=events, findings=findings, hypotheses=hypotheses,
         current=request.args.get("event", type=int), dashboards=panels.dashboards(st, view),

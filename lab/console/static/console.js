@@ -3,6 +3,8 @@
 (function () {
   "use strict";
   var body = document.body;
+  var leaving = false;  // a form was sent: its answer is the next page, so no reload may cut it off
+  document.addEventListener("submit", function () { leaving = true; });
 
   function refresh(url, target, every) {
     if (!url || !target) { return; }
@@ -34,9 +36,9 @@
     source.addEventListener("tick", function (m) {
       var t = JSON.parse(m.data);
       if (status) { status.innerHTML = t.html; }
-      if (t.phase !== body.dataset.phase) { location.reload(); }
+      if (t.phase !== body.dataset.phase && !leaving) { location.reload(); }
     });
-    source.addEventListener("drill", function () { source.close(); location.reload(); });
+    source.addEventListener("drill", function () { source.close(); if (!leaving) { location.reload(); } });
   }
   refresh(body.dataset.chart, document.getElementById("chart"), 2000);
   refresh(body.dataset.score, document.getElementById("score"), 3000);
