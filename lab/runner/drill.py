@@ -502,7 +502,9 @@ class Drill(PeopleMixin):
                                                    "cleanup_s": round(time.monotonic() - started, 3)})
         records = [r for r in engine.journal_for(self.stack).records()
                    if r.get("run_id") == self.run_id and r.get("op") != "renew"]
-        FaultJournal(self.run_dir / rundir.FAULTS).extend(records)
+        copy = self.run_dir / rundir.FAULTS
+        copy.unlink(missing_ok=True)  # the watchdog may have written one while this drill was stalled
+        FaultJournal(copy).extend(records)
 
 
 def install_signal_handlers(drill: Drill) -> None:
