@@ -60,7 +60,7 @@ def test_the_stack_runs_one_watchdog_from_up_to_down(stack):
 
 
 @pytest.mark.parametrize("kind", ["connection_hog", "db_pause", "net_latency"])
-def test_a_drill_killed_with_kill_9_has_its_fault_reverted_by_the_watchdog(stack, kind, tmp_path):
+def test_a_drill_killed_with_kill_9_has_its_fault_reverted_by_the_watchdog(stack, kind, tmp_path, gameday):
     assert not engine.journal_for(stack).active()
     before = len(journal(stack))
     proc = spawn_drill(stack.root, stack.name, str(one_fault_scenario(tmp_path, kind)), "--speed", SPEED)
@@ -91,6 +91,15 @@ def test_a_drill_killed_with_kill_9_has_its_fault_reverted_by_the_watchdog(stack
     assert not (stack.run_dir / rundir.DRILL_MARKER).exists()  # the dead runner's marker is gone
     copy = [line for line in (run_dir / rundir.FAULTS).read_text().splitlines() if line]
     assert len(copy) >= 4  # inject, injected, revert, reverted: the run's part of the journal
+    if kind == "db_pause":  # a crashed run stays a run: scored and reported, saying it was aborted
+        score = gameday("score", run_id, "--root", str(stack.root))
+        assert score.returncode == 0, score.stderr
+        assert "drill outcome: aborted (the drill's process was lost" in score.stdout
+        report = gameday("report", run_id, "--root", str(stack.root))
+        assert report.returncode == 0, report.stderr
+        text = (run_dir / rundir.REPORT_MD).read_text()
+        assert "Outcome: aborted" in text and "Drill aborted: runner lost" in text
+        assert "aborted" in (run_dir / rundir.REPORT_HTML).read_text()
 
 
 def test_a_hand_fault_with_a_lease_is_reverted_when_it_runs_out_and_one_without_stays(stack, gameday):
