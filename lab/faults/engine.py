@@ -70,6 +70,10 @@ def inject(stack: Stack, kind: str, params: Mapping[str, Any], fault_id: str | N
             journal.append("reverted", fault_id, kind, clean, run_id=run_id, error=str(exc))
         raise FaultError(f"{kind}: injection failed and was undone: {exc}") from exc
     journal.append("injected", fault_id, kind, clean, data, run_id, lease_until=_lease(lease_s))
+    if not fault.instant and fault_id not in journal.active():  # reverted while being injected (an
+        fault.revert(ctx, p, {**snapshot, **data})               # emergency stop, the watchdog): undo what came after
+        journal.append("reverted", fault_id, kind, clean, run_id=run_id, reason="reverted while being injected")
+        return fault_id
     if fault.instant:
         journal.append("reverted", fault_id, kind, clean, run_id=run_id)
     return fault_id

@@ -76,7 +76,7 @@ def record_abort(stack: Stack, run_id: str, faults: list[ActiveFault]) -> None:
         return
     store = TimelineStore(run_dir / rundir.EVENTS)
     events = store.read()
-    offset = _offset_now(events)
+    offset = offset_now(events)
     runner = _runner(stack, run_id)
     for active in faults:
         store.append(Source.RUNNER, "fault.reverted", BY, {"fault_id": active.fault_id, "kind": active.kind,
@@ -92,7 +92,7 @@ def record_abort(stack: Stack, run_id: str, faults: list[ActiveFault]) -> None:
     FaultJournal(copy).extend(records)
 
 
-def _offset_now(events: list[Any]) -> float:
+def offset_now(events: list[Any]) -> float:
     """Drill seconds now, from the drill.started event (its wall time and speed); else the last offset."""
     for event in events:
         if event.kind == "drill.started":

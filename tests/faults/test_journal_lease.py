@@ -50,3 +50,27 @@ def test_a_bad_lease_is_refused_before_anything_is_done(gameday):
         result = gameday("inject", "db_pause", "--lease", value, "--name", "nolease")
         assert result.returncode == 2, result.stderr
         assert said in result.stderr
+
+
+def test_a_fault_reverted_while_it_was_being_injected_is_undone_again_afterwards(tmp_path, monkeypatch):
+    """The race of an emergency stop (or the watchdog) with an injection: the stop reverts the
+    journaled intent, then the injection lands; the engine sees it and undoes it at once."""
+    from types import SimpleNamespace
+
+    from lab.faults import engine
+    from lab.faults.base import Fault, Params, Symptom, never_present
+
+    undone: list[dict] = []
+    stack = SimpleNamespace(run_dir=tmp_path)
+
+    def inject(ctx, _p):  # meanwhile, someone else reverts what the journal says
+        engine.journal_for(ctx.stack).append("reverted", ctx.fault_id, "slow", by="halt --all")
+        return {"pid": 42}
+
+    fake = Fault("slow", "test", Params, inject, lambda _c, _p, data: undone.append(data), never_present,
+                 Symptom("none"))
+    monkeypatch.setitem(engine.FAULTS, "slow", fake)
+    engine.inject(stack, "slow", {}, fault_id="slow-1", lease_s=5)  # type: ignore[arg-type]
+    assert undone == [{"pid": 42}]
+    assert engine.journal_for(stack).active() == {}  # type: ignore[arg-type]
+    assert engine.journal_for(stack).records()[-1]["reason"] == "reverted while being injected"  # type: ignore[arg-type]
