@@ -13,14 +13,14 @@ from lab.core.errors import did_you_mean, first_error
 from lab.errors import UsageError
 from lab.faults import FAULTS
 from lab.faults.base import FaultContext, FaultError
-from lab.faults.journal import ActiveFault, FaultJournal
+from lab.faults.journal import JOURNAL, ActiveFault, FaultJournal
 from lab.stack.base import Stack
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 def journal_for(stack: Stack) -> FaultJournal:
-    return FaultJournal(stack.run_dir / "faults.jsonl")
+    return FaultJournal(stack.run_dir / JOURNAL)
 
 
 def check(kind: str, params: Mapping[str, Any], where: str = "") -> Any:

@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 
+JOURNAL = "faults.jsonl"  # the name of a stack's fault journal in its run dir
+
+
 @dataclass(frozen=True)
 class ActiveFault:
     """A fault the journal says is (or may be) in effect."""

@@ -118,3 +118,31 @@ def test_a_hand_fault_with_a_lease_is_reverted_when_it_runs_out_and_one_without_
         assert list(engine.journal_for(stack).active()) == ["kept"]  # no lease: the watchdog leaves it
     finally:
         engine.revert_all(stack)
+
+
+def test_with_the_drill_and_the_watchdog_both_killed_the_fault_helper_exits_by_itself_within_its_lease(stack, tmp_path):
+    before = len(journal(stack))
+    proc = spawn_drill(stack.root, stack.name, str(one_fault_scenario(tmp_path, "connection_hog")), "--speed", SPEED)
+    dog = watchdog_proc.running(stack.run_dir)
+    assert dog is not None
+    try:
+        wait_injected(stack, sum(r["op"] == "injected" for r in journal(stack)) + 1, proc)
+        (holder_pid,) = [r["data"]["pid"] for r in journal(stack)[before:] if r["op"] == "injected"]
+        assert procs.alive(holder_pid)
+        os.kill(dog, signal.SIGKILL)
+        os.kill(proc.pid, signal.SIGKILL)
+        killed = time.time()
+        proc.wait(timeout=10)
+        assert procs.wait_until(lambda: not procs.alive(holder_pid), LEASE_S + 3, 0.1)
+        assert time.time() - killed <= LEASE_S + 3
+        # its sessions went with it: the leak is gone though nobody reverted the fault
+        assert procs.wait_until(lambda: stack.sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'arcade' "
+            "AND state = 'idle in transaction' AND state_change < now() - interval '2 seconds'") == [(0,)], 5, 0.2)
+        assert [a.kind for a in engine.journal_for(stack).active().values()] == ["connection_hog"]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        engine.revert_all(stack)
+        procs.alive(dog)  # reap
+        watchdog_proc.start(stack.run_dir, stack.name, stack.root, stack.log_path("watchdog"))
