@@ -146,3 +146,27 @@ def test_with_the_drill_and_the_watchdog_both_killed_the_fault_helper_exits_by_i
         engine.revert_all(stack)
         procs.alive(dog)  # reap
         watchdog_proc.start(stack.run_dir, stack.name, stack.root, stack.log_path("watchdog"))
+
+
+def test_a_drill_stalled_past_its_lease_is_reverted_like_a_crash_and_resumed_injects_nothing(stack, tmp_path):
+    before = len(journal(stack))
+    proc = spawn_drill(stack.root, stack.name, str(one_fault_scenario(tmp_path, "net_latency")), "--speed", SPEED)
+    try:
+        wait_injected(stack, sum(r["op"] == "injected" for r in journal(stack)) + 1, proc)
+        os.kill(proc.pid, signal.SIGSTOP)
+        assert procs.wait_until(lambda: not engine.journal_for(stack).active(), LEASE_S + 5, 0.1)
+        os.kill(proc.pid, signal.SIGCONT)
+        assert proc.wait(timeout=20) == 0, proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGCONT)
+            proc.kill()
+    ops = [(r["op"], r.get("by")) for r in journal(stack)[before:] if r["op"] != "renew"]
+    assert ops[:4] == [("inject", None), ("injected", None), ("revert", "watchdog"), ("reverted", "watchdog")]
+    assert [op for op, _ in ops].count("inject") == 1  # resumed, it re-injected nothing
+    assert not engine.journal_for(stack).active()
+    out = proc.stdout.read()
+    assert "aborted" in out
+    run_dir = rundir.runs_dir(stack.root) / journal(stack)[before]["run_id"]
+    kinds = [e.kind for e in TimelineStore(run_dir / rundir.EVENTS).read()]
+    assert "drill.aborted" in kinds and kinds[-1] == "drill.ended"
