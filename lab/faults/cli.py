@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from lab.core import lease
 from lab.errors import UsageError
 from lab.faults import FAULTS, engine
 from lab.runner.cli import Duration
@@ -110,7 +112,10 @@ def faults(name: str, root: Path | None) -> None:
         active = engine.journal_for(stack).active()
         if active:
             console.print(f"active on stack '{name}':")
+            now = time.time()
             for a in active.values():
-                console.print(f"  {a.fault_id}  {a.kind}  {a.params}")
+                left = lease.remaining(a.lease_until, now)
+                shown = "no lease" if left is None else f"lease {left:.1f} s left"
+                console.print(f"  {a.fault_id}  {a.kind}  {a.params}  ({shown})")
         else:
             console.print(f"no fault active on stack '{name}'")

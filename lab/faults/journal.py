@@ -95,23 +95,28 @@ class FaultJournal:
 
     def active(self) -> dict[str, ActiveFault]:
         """Faults injected (or being injected) and not yet reverted, in injection order."""
-        current: dict[str, ActiveFault] = {}
-        for rec in self.records():
-            fid = rec["fault_id"]
-            if rec["op"] == "inject":
-                current[fid] = ActiveFault(fid, rec["kind"], rec["params"], rec["data"], rec.get("run_id"),
-                                           rec["t"], confirmed=False, lease_until=rec.get("lease_until"))
-            elif rec["op"] == "injected" and fid in current:
-                prev = current[fid]
-                current[fid] = replace(prev, data={**prev.data, **rec["data"]}, confirmed=True,
-                                       lease_until=rec.get("lease_until", prev.lease_until))
-            elif rec["op"] == "renew":
-                for key, prev in current.items():
-                    if prev.run_id == rec.get("run_id") and prev.lease_until is not None:
-                        current[key] = replace(prev, lease_until=max(prev.lease_until, rec["lease_until"]))
-            elif rec["op"] == "reverted":
-                current.pop(fid, None)
-        return current
+        return active_in(self.records())
 
     def used_ids(self) -> set[str]:
         return {rec["fault_id"] for rec in self.records() if rec["fault_id"]}
+
+
+def active_in(records: list[dict[str, Any]]) -> dict[str, ActiveFault]:
+    """The active faults of these journal lines (FaultJournal.active), in injection order."""
+    current: dict[str, ActiveFault] = {}
+    for rec in records:
+        fid = rec["fault_id"]
+        if rec["op"] == "inject":
+            current[fid] = ActiveFault(fid, rec["kind"], rec["params"], rec["data"], rec.get("run_id"),
+                                       rec["t"], confirmed=False, lease_until=rec.get("lease_until"))
+        elif rec["op"] == "injected" and fid in current:
+            prev = current[fid]
+            current[fid] = replace(prev, data={**prev.data, **rec["data"]}, confirmed=True,
+                                   lease_until=rec.get("lease_until", prev.lease_until))
+        elif rec["op"] == "renew":
+            for key, prev in current.items():
+                if prev.run_id == rec.get("run_id") and prev.lease_until is not None:
+                    current[key] = replace(prev, lease_until=max(prev.lease_until, rec["lease_until"]))
+        elif rec["op"] == "reverted":
+            current.pop(fid, None)
+    return current

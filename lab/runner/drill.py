@@ -34,7 +34,7 @@ from lab.core.schedule import due, scale_durations
 from lab.core.timeline import Event, Source
 from lab.errors import LabError, UsageError
 from lab.faults import engine
-from lab.faults.journal import FaultJournal
+from lab.faults.journal import FaultJournal, active_in
 from lab.monitor.events import AlertEvent, JsonlLog
 from lab.monitor.load import LoadControl
 from lab.monitor.monitor import Monitor, MonitorConfig, MonitorThread, Tick, tick_record
@@ -403,11 +403,15 @@ class Drill(PeopleMixin):
             last = 0.0
             while not stop.is_set():
                 now = time.time()
-                if now >= lease.next_renewal(last, now, self.lease_terms.renew_every_s) and (self.fault_ids or self._faults_in_flight):
+                if now >= lease.next_renewal(last, now, self.lease_terms.renew_every_s):
                     try:
-                        journal.renew(self.run_id, round(now + self.lease_terms.lease_s, 3))
+                        records = journal.records()
+                        mine = [a for a in active_in(records).values()
+                                if a.run_id == self.run_id and a.lease_until is not None]
+                        if mine:  # nothing active of this run: nothing to renew, no line written
+                            journal.renew(self.run_id, round(now + self.lease_terms.lease_s, 3))
                         last = now
-                        if any(r.get("by") == "watchdog" and r.get("run_id") == self.run_id for r in journal.records()):
+                        if any(r.get("by") == "watchdog" and r.get("run_id") == self.run_id for r in records):
                             self._lost = True
                             self.halt()
                     except OSError:

@@ -73,16 +73,16 @@ def test_a_helper_stops_by_itself_once_its_fault_lease_runs_out(ctx, master):
     from lab.faults.journal import FaultJournal
 
     journal = FaultJournal(ctx.stack.run_dir / "faults.jsonl")
-    journal.append("inject", "churn-1", "health_check_churn", run_id="run-1", lease_until=time.time() + 2.0)
     balancer, data = start(ctx, master, every_ms=30_000)  # asleep between checks: the lease still wakes it
     try:
+        journal.append("inject", "churn-1", "health_check_churn", run_id="run-1", lease_until=time.time() + 2.5)
         time.sleep(1.0)
-        journal.renew("run-1", time.time() + 1.5)  # renewed: it keeps running past the first expiry
-        time.sleep(1.5)
+        journal.renew("run-1", time.time() + 3.0)  # renewed: it keeps running past the first expiry
+        time.sleep(2.0)
         assert procs.alive(data["pid"])
-        gone = time.time()  # nobody renews any more: it ends within its lease and one check
-        assert procs.wait_until(lambda: not procs.alive(data["pid"]), 3.0, 0.05)
-        assert time.time() - gone <= 1.0 + 1.0
+        gone = journal.active()["churn-1"].lease_until  # nobody renews any more: it ends soon after
+        assert procs.wait_until(lambda: not procs.alive(data["pid"]), 5.0, 0.05)
+        assert time.time() - gone <= 2.0
         assert "stopping by itself: its lease ran out" in (ctx.stack.run_dir / "logs" / "fault-churn-1.log").read_text()
     finally:
         balancer.stop(data, signal.SIGKILL)
