@@ -16,7 +16,7 @@ from lab.core.timeline import Event, Source
 
 SHOWN = ("fault.injected", "fault.reverted", "alert.firing", "alert.resolved", "hint.released", "drill.started",
          "drill.recovered", "drill.time_limit", "drill.halt", "drill.resolving", "drill.resolved",
-         "drill.resolved_too_early", "drill.ended", "drill.aborted", "escalation.answered")
+         "drill.resolved_too_early", "drill.ended", "drill.aborted", "drill.halt_all", "escalation.answered")
 
 # How each outcome of drill.ended reads in a sentence (reports, score card, console history).
 OUTCOMES = {"recovered": "recovered", "resolved": "resolved", "resolved_too_early": "resolved too early",
@@ -191,6 +191,8 @@ def describe(event: Event) -> str:
         return f"Hint released (cost {d.get('cost')}): {d.get('text')}"
     if event.kind == "drill.started":
         return f"Drill started (team {d.get('team')}, responder {d.get('responder') or 'people'}, speed {d.get('speed')}x)"
+    if event.kind == "drill.halt_all":
+        return f"Emergency stop of every drill (`gameday halt --all`), pressed by {d.get('pressed_by') or event.actor}"
     if event.kind.startswith("drill."):
         return {"drill.recovered": "The lab saw the SLO hold again: recovered",
                 "drill.time_limit": "Time limit reached", "drill.halt": "Drill halted by the facilitator"}.get(event.kind, event.kind)

@@ -3,7 +3,7 @@
     every stack under the root ──▶ signal its live drill (SIGTERM: it halts as with `gameday halt`)
                                ──▶ revert every active fault of its journal now (all stacks at once,
                                    not waiting for the drills; journaled as by "halt --all")
-                               ──▶ the drill's timeline: halt.all {pressed_by}
+                               ──▶ the drill's timeline: drill.halt_all {pressed_by}
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from lab.stack.open import all_stacks, open_stack
 from lab.timeline.store import TimelineStore
 
 BY = "halt --all"
+KIND = "drill.halt_all"  # on the drill's timeline (a drill.* kind: the scorer knows it and passes it by)
 
 
 @dataclass
@@ -65,7 +66,7 @@ def _log(info: dict[str, Any], who: str, stacks: int) -> None:
     if not (run_dir / "events.jsonl").is_file():
         return
     store = TimelineStore(run_dir / "events.jsonl")
-    store.append(Source.FACILITATOR, "halt.all", who, {"pressed_by": who, "stacks": stacks,
+    store.append(Source.FACILITATOR, KIND, who, {"pressed_by": who, "stacks": stacks,
                                                        "text": f"emergency stop of every drill, pressed by {who}"},
                  offset_s=offset_now(store.read()))
 

@@ -30,3 +30,11 @@ def test_the_abort_reads_as_the_end_of_the_timeline():
     reverted = event(2, "fault.reverted", {"kind": "connection_hog", "by": "watchdog", "reason": "runner lost"})
     assert facts.describe(reverted) == "Fault reverted by the watchdog (runner lost): connection_hog"
     assert "drill.aborted" in facts.SHOWN
+
+
+def test_the_emergency_stop_reads_with_who_pressed_it_and_the_scorer_knows_it():
+    from lab.core.scoring import KNOWN_PREFIXES
+
+    pressed = Event(5, 1.7e9, 5.0, Source.FACILITATOR, "drill.halt_all", "ann@host", {"pressed_by": "ann@host"})
+    assert facts.describe(pressed) == "Emergency stop of every drill (`gameday halt --all`), pressed by ann@host"
+    assert "drill.halt_all" in facts.SHOWN and pressed.kind.startswith(KNOWN_PREFIXES)

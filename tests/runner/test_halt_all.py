@@ -69,7 +69,7 @@ def test_halt_all_stops_every_drill_and_reverts_every_fault_on_every_stack(stack
     # who pressed it, on the drill's timeline; the drill halted as with `gameday halt`
     (run_dir,) = [p for p in rundir.list_runs(ha.root)]
     events = TimelineStore(run_dir / rundir.EVENTS).read()
-    pressed = [e for e in events if e.kind == "halt.all"]
+    pressed = [e for e in events if e.kind == "drill.halt_all"]
     assert len(pressed) == 1 and pressed[0].data["pressed_by"].startswith(getpass.getuser())
     assert [e.data.get("outcome") for e in events if e.kind == "drill.ended"] == ["halted"]
 
