@@ -4,6 +4,7 @@
     engine.py   inject / revert / recover, journaled first         journal.py the fault journal
     helper.py   scaffolding of the helper processes a fault runs   toxics.py  the network faults' toxic
                 (holder.py, ddl_worker.py, churn_worker.py)        cli.py     gameday inject | revert | faults
+    watchdog.py the process that reverts faults whose lease ran out (the embedded stack runs one)
 
 Each fault is journaled before it is injected (lab.faults.journal) and always revertible. A new
 kind is its file (a `Fault` with its facts) plus one line below.

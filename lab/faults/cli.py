@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,10 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from lab.core import lease
 from lab.errors import UsageError
 from lab.faults import FAULTS, engine
+from lab.runner.cli import Duration
 from lab.stack.cli import stack_named, stack_options
 
 console = Console(highlight=False)
@@ -43,15 +46,23 @@ def parse_params(items: tuple[str, ...]) -> dict[str, object]:
 @click.argument("kind")
 @click.argument("params", nargs=-1, metavar="[KEY=VALUE]...")
 @click.option("--id", "fault_id", help="Name this fault instance [default: KIND-N].")
+@click.option("--lease", "lease_s", type=Duration(), default=None, metavar="DURATION",
+              help="Give the fault a lease (90s, 5m): once it runs out, the stack's watchdog reverts the fault "
+                   "by itself (nobody renews a hand-injected fault's lease). [default: none: the fault stays "
+                   "until `gameday revert` or `gameday recover`]")
 @stack_options
-def inject(kind: str, params: tuple[str, ...], fault_id: str | None, name: str, root: Path | None) -> None:
+def inject(kind: str, params: tuple[str, ...], fault_id: str | None, lease_s: float | None, name: str,
+           root: Path | None) -> None:
     """Inject a fault into a running stack (journaled first; `gameday revert` undoes it)."""
     stack = stack_named(name, root)
     values = parse_params(params)
     engine.check(kind, values)
+    if lease_s is not None and lease_s <= 0:
+        raise UsageError(f"--lease {lease_s:g}: a lease must be longer than 0 s (leave it out for none)")
     stack.state()  # not up: StackNotFoundError, nothing done
-    done = engine.inject(stack, kind, values, fault_id)
-    console.print(f"injected {kind} as '{done}'" + (" (one-shot)" if FAULTS[kind].instant else ""))
+    done = engine.inject(stack, kind, values, fault_id, lease_s=lease_s)
+    lease = f"; lease {lease_s:g} s, then the watchdog reverts it" if lease_s is not None and not FAULTS[kind].instant else ""
+    console.print(f"injected {kind} as '{done}'" + (" (one-shot)" if FAULTS[kind].instant else "") + lease)
 
 
 @click.command()
@@ -101,7 +112,10 @@ def faults(name: str, root: Path | None) -> None:
         active = engine.journal_for(stack).active()
         if active:
             console.print(f"active on stack '{name}':")
+            now = time.time()
             for a in active.values():
-                console.print(f"  {a.fault_id}  {a.kind}  {a.params}")
+                left = lease.remaining(a.lease_until, now)
+                shown = "no lease" if left is None else f"lease {left:.1f} s left"
+                console.print(f"  {a.fault_id}  {a.kind}  {a.params}  ({shown})")
         else:
             console.print(f"no fault active on stack '{name}'")

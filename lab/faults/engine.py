@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,14 +13,14 @@ from lab.core.errors import did_you_mean, first_error
 from lab.errors import UsageError
 from lab.faults import FAULTS
 from lab.faults.base import FaultContext, FaultError
-from lab.faults.journal import ActiveFault, FaultJournal
+from lab.faults.journal import JOURNAL, ActiveFault, FaultJournal
 from lab.stack.base import Stack
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 def journal_for(stack: Stack) -> FaultJournal:
-    return FaultJournal(stack.run_dir / "faults.jsonl")
+    return FaultJournal(stack.run_dir / JOURNAL)
 
 
 def check(kind: str, params: Mapping[str, Any], where: str = "") -> Any:
@@ -42,8 +43,12 @@ def new_id(stack: Stack, kind: str) -> str:
 
 
 def inject(stack: Stack, kind: str, params: Mapping[str, Any], fault_id: str | None = None,
-           run_id: str | None = None) -> str:
-    """Journal, then inject one fault; return its id. A failed injection is reverted and journaled."""
+           run_id: str | None = None, lease_s: float | None = None) -> str:
+    """Journal, then inject one fault; return its id. A failed injection is reverted and journaled.
+
+    With `lease_s`, the fault carries a lease that runs out that long after it is journaled (and
+    again from its confirmation): unless renewed (`FaultJournal.renew`), the stack's watchdog
+    reverts it. None: no lease, active until reverted."""
     p = check(kind, params)
     fault = FAULTS[kind]
     journal = journal_for(stack)
@@ -55,7 +60,7 @@ def inject(stack: Stack, kind: str, params: Mapping[str, Any], fault_id: str | N
     ctx = FaultContext(stack, fault_id)
     snapshot = fault.snapshot(ctx, p) if fault.snapshot else {}
     clean = p.model_dump(mode="json")
-    journal.append("inject", fault_id, kind, clean, snapshot, run_id)
+    journal.append("inject", fault_id, kind, clean, snapshot, run_id, lease_until=_lease(lease_s))
     try:
         data = fault.inject(ctx, p)
     except Exception as exc:
@@ -64,20 +69,28 @@ def inject(stack: Stack, kind: str, params: Mapping[str, Any], fault_id: str | N
         finally:
             journal.append("reverted", fault_id, kind, clean, run_id=run_id, error=str(exc))
         raise FaultError(f"{kind}: injection failed and was undone: {exc}") from exc
-    journal.append("injected", fault_id, kind, clean, data, run_id)
+    journal.append("injected", fault_id, kind, clean, data, run_id, lease_until=_lease(lease_s))
+    if not fault.instant and fault_id not in journal.active():  # reverted while being injected (an
+        fault.revert(ctx, p, {**snapshot, **data})               # emergency stop, the watchdog): undo what came after
+        journal.append("reverted", fault_id, kind, clean, run_id=run_id, reason="reverted while being injected")
+        return fault_id
     if fault.instant:
         journal.append("reverted", fault_id, kind, clean, run_id=run_id)
     return fault_id
 
 
-def revert(stack: Stack, active: ActiveFault) -> None:
-    """Undo one active fault (idempotent) and journal it."""
+def _lease(lease_s: float | None) -> float | None:
+    return None if lease_s is None else round(time.time() + lease_s, 3)
+
+
+def revert(stack: Stack, active: ActiveFault, by: str | None = None, reason: str | None = None) -> None:
+    """Undo one active fault (idempotent) and journal it (`by` whom and why, when not its runner)."""
     fault = FAULTS[active.kind]
     p = fault.params.model_validate(active.params)
     journal = journal_for(stack)
-    journal.append("revert", active.fault_id, active.kind, active.params, run_id=active.run_id)
+    journal.append("revert", active.fault_id, active.kind, active.params, run_id=active.run_id, by=by, reason=reason)
     fault.revert(FaultContext(stack, active.fault_id), p, active.data)
-    journal.append("reverted", active.fault_id, active.kind, active.params, run_id=active.run_id)
+    journal.append("reverted", active.fault_id, active.kind, active.params, run_id=active.run_id, by=by, reason=reason)
 
 
 def revert_id(stack: Stack, fault_id: str) -> ActiveFault:
@@ -89,7 +102,8 @@ def revert_id(stack: Stack, fault_id: str) -> ActiveFault:
     return active[fault_id]
 
 
-def revert_all(stack: Stack, run_id: str | None = None) -> list[ActiveFault]:
+def revert_all(stack: Stack, run_id: str | None = None, by: str | None = None,
+               reason: str | None = None) -> list[ActiveFault]:
     """Revert every active fault (of one run, if given), newest first; keep going past failures."""
     done: list[ActiveFault] = []
     errors: list[str] = []
@@ -97,7 +111,7 @@ def revert_all(stack: Stack, run_id: str | None = None) -> list[ActiveFault]:
         if run_id is not None and active.run_id != run_id:
             continue
         try:
-            revert(stack, active)
+            revert(stack, active, by=by, reason=reason)
             done.append(active)
         except Exception as exc:  # one fault that cannot be undone must not block the others
             errors.append(f"{active.fault_id}: {exc}")

@@ -9,9 +9,10 @@
                         between spawning and journaling)
       Helper.stop(data, signal) ───────── SIGTERM / SIGINT ──▶ stop flag set: the loops end
 
-Every helper takes `--state FILE` and writes `worker_pid` into it. A lease (the helper stops by
-itself once nobody renews the fault) belongs here only: `Helper.start` would pass `--lease FILE`,
-`parser` accept it, and `StopFlag.is_set` also answer True once that file says it expired.
+Every helper takes `--state FILE` and writes `worker_pid` into it. `Helper.start` also passes
+`--journal FILE --fault-id ID`: the helper's stop flag reads the fault journal (at most every
+LEASE_CHECK_S) and is set once the fault's lease ran out or the journal says it was reverted, so a
+helper stops by itself when nobody renews its fault, even with the runner and the watchdog gone.
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
+from lab.faults.journal import JOURNAL
 from lab.stack import procs
 
 if TYPE_CHECKING:
     from lab.faults.base import FaultContext
 
 TICK_S = 0.05  # how soon a sleeping helper notices it was told to stop
+LEASE_CHECK_S = 0.5  # how often a helper reads its fault's lease from the journal
 
 State = dict[str, Any]
 
@@ -43,10 +46,15 @@ State = dict[str, Any]
 
 
 class StopFlag:
-    """Set by SIGTERM or SIGINT; a helper's loops run until it is set (any thread may ask)."""
+    """Set by SIGTERM or SIGINT, or once the fault's lease ran out or it was reverted (read from
+    the journal, when given); a helper's loops run until it is set (any thread may ask)."""
 
-    def __init__(self) -> None:
+    def __init__(self, journal: str | None = None, fault_id: str | None = None) -> None:
         self._set = False
+        self._journal = journal if fault_id else None
+        self._fault_id = fault_id or ""
+        self._checked = 0.0
+        self.why: str | None = None
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
 
@@ -55,6 +63,12 @@ class StopFlag:
         self._set = True
 
     def is_set(self) -> bool:
+        if not self._set and self._journal and time.monotonic() - self._checked >= LEASE_CHECK_S:
+            self._checked = time.monotonic()
+            self.why = lease_gone(Path(self._journal), self._fault_id, time.time())
+            if self.why:
+                print(f"{time.strftime('%H:%M:%S')} {self._fault_id}: stopping by itself: {self.why}", flush=True)
+                self._set = True
         return self._set
 
     def wait(self, seconds: float) -> bool:
@@ -89,16 +103,33 @@ class StateFile:
         os.replace(tmp, self.path)
 
 
+def lease_gone(journal: Path, fault_id: str, now: float) -> str | None:
+    """Why the helper of `fault_id` should stop by itself (its lease ran out, it was reverted), or
+    None: it is active with a live lease or none, or the journal does not know it (yet)."""
+    from lab.core.lease import expired
+    from lab.faults.journal import FaultJournal
+
+    log = FaultJournal(journal)
+    active = log.active().get(fault_id)
+    if active is not None:
+        return "its lease ran out" if expired(active.lease_until, now) else None
+    if fault_id in log.used_ids():
+        return "the journal says it was reverted"
+    return None
+
+
 def parser(doc: str | None) -> argparse.ArgumentParser:
     """A helper's argument parser (described by the first line of `doc`), with what every helper takes."""
     out = argparse.ArgumentParser(description=(doc or "").splitlines()[0] if doc else None)
     out.add_argument("--state", required=True, help="the JSON file this helper keeps its state in")
+    out.add_argument("--journal", help="the fault journal: stop by itself once the fault's lease runs out")
+    out.add_argument("--fault-id", help="this helper's fault in --journal")
     return out
 
 
 def begin(args: argparse.Namespace, **first: Any) -> tuple[StopFlag, StateFile]:
     """Install the stop flag, then write the first state (its `worker_pid` included)."""
-    return StopFlag(), StateFile(args.state, **first)
+    return StopFlag(args.journal, args.fault_id), StateFile(args.state, **first)
 
 
 # --- the fault's side ----------------------------------------------------------------------------
@@ -128,7 +159,8 @@ class Helper:
         """Spawn `python -m module --state FILE args...` detached (its log: logs/fault-<id>.log), wait
         until `ready(state)` or it died (at most `timeout` s); the data to journal: {"pid": ...}."""
         stack = self.ctx.stack
-        argv = [sys.executable, "-m", module, "--state", str(self.path), *args]
+        argv = [sys.executable, "-m", module, "--state", str(self.path), "--journal",
+                str(stack.run_dir / JOURNAL), "--fault-id", self.ctx.fault_id, *args]
         pid = procs.spawn(argv, stack.run_dir / "logs" / f"fault-{self.ctx.fault_id}.log", cwd=stack.run_dir)
         procs.wait_until(lambda: ready(self.state()) or not procs.alive(pid), timeout, 0.05)
         return {"pid": pid}

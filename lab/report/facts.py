@@ -16,12 +16,13 @@ from lab.core.timeline import Event, Source
 
 SHOWN = ("fault.injected", "fault.reverted", "alert.firing", "alert.resolved", "hint.released", "drill.started",
          "drill.recovered", "drill.time_limit", "drill.halt", "drill.resolving", "drill.resolved",
-         "drill.resolved_too_early", "drill.ended", "escalation.answered")
+         "drill.resolved_too_early", "drill.ended", "drill.aborted", "drill.halt_all", "escalation.answered")
 
 # How each outcome of drill.ended reads in a sentence (reports, score card, console history).
 OUTCOMES = {"recovered": "recovered", "resolved": "resolved", "resolved_too_early": "resolved too early",
             "time_limit": "time limit reached", "halted": "halted", "error": "ended by an error",
-            "refused": "refused (the steady state did not hold)"}
+            "refused": "refused (the steady state did not hold)",
+            "aborted": "aborted (the drill's process was lost; the watchdog reverted its faults)"}
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,12 @@ def outcome_text(outcome: str | None) -> str:
 
 
 def outcome_of(timeline: Timeline) -> str | None:
-    """The outcome the drill ended with (None: no drill.ended, the run is live or was cut off)."""
-    return next((str(e.data.get("outcome")) for e in reversed(timeline.events) if e.kind == "drill.ended"), None)
+    """The outcome the drill ended with: its drill.ended's, else "aborted" when the watchdog recorded
+    drill.aborted (the runner was lost); None: no end recorded, the run is live or was cut off."""
+    ended = next((str(e.data.get("outcome")) for e in reversed(timeline.events) if e.kind == "drill.ended"), None)
+    if ended is None and any(e.kind == "drill.aborted" for e in timeline.events):
+        return "aborted"
+    return ended
 
 
 def _one_line(value: object, limit: int = 400) -> str:
@@ -130,6 +135,10 @@ def describe_end(event: Event) -> str | None:
         return "; ".join(parts)
     if event.kind == "drill.ended":
         return f"Drill ended ({outcome_text(str(d.get('outcome') or '') or None)})"
+    if event.kind == "drill.aborted":
+        faults = ", ".join(str(f) for f in d.get("faults") or []) or "none"
+        return (f"Drill aborted: {d.get('reason') or 'runner lost'}; the watchdog reverted its faults ({faults}); "
+                "the timeline ends here")
     return None
 
 
@@ -174,13 +183,16 @@ def describe(event: Event) -> str:
     if event.kind == "fault.injected":
         return f"Fault injected by the lab: {d.get('kind')} ({d.get('step')}); the team is not told"
     if event.kind == "fault.reverted":
-        return f"Fault reverted by the lab: {d.get('kind') or d.get('step') or d.get('fault_id')}"
+        who = f"the watchdog ({d.get('reason')})" if d.get("by") == "watchdog" else "the lab"
+        return f"Fault reverted by {who}: {d.get('kind') or d.get('step') or d.get('fault_id')}"
     if event.kind in ("alert.firing", "alert.resolved"):
         return f"Alert {d.get('alert')} {'fired' if event.kind == 'alert.firing' else 'resolved'} (value {d.get('value')})"
     if event.kind == "hint.released":
         return f"Hint released (cost {d.get('cost')}): {d.get('text')}"
     if event.kind == "drill.started":
         return f"Drill started (team {d.get('team')}, responder {d.get('responder') or 'people'}, speed {d.get('speed')}x)"
+    if event.kind == "drill.halt_all":
+        return f"Emergency stop of every drill (`gameday halt --all`), pressed by {d.get('pressed_by') or event.actor}"
     if event.kind.startswith("drill."):
         return {"drill.recovered": "The lab saw the SLO hold again: recovered",
                 "drill.time_limit": "Time limit reached", "drill.halt": "Drill halted by the facilitator"}.get(event.kind, event.kind)

@@ -249,10 +249,17 @@ def start(name: str, root: Path | None) -> None:
 @click.command()
 @stack_options
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait for the drill to stop.")
-def halt(name: str, root: Path | None, timeout: float) -> None:
-    """Stop the drill running on a stack: every active fault is reverted."""
+@click.option("--all", "every", is_flag=True,
+              help="Emergency stop: every drill on every stack under the run root is signalled and every active "
+                   "fault of every stack reverted at once (not waiting for the drills); who pressed it is logged "
+                   "on each drill's timeline. --name is ignored.")
+def halt(name: str, root: Path | None, timeout: float, every: bool) -> None:
+    """Stop the drill running on a stack: every active fault is reverted (--all: on every stack)."""
     from lab.timeline.recorder import drill_marker
 
+    if every:
+        _halt_all(root, timeout)
+        return
     stack = stack_named(name, root)
     marker = stack.run_dir / rundir.DRILL_MARKER
     info = drill_marker(stack)
@@ -269,3 +276,31 @@ def halt(name: str, root: Path | None, timeout: float) -> None:
     if not procs.wait_until(lambda: not marker.exists(), timeout, 0.05):
         raise UsageError(f"the drill (pid {info['pid']}) did not stop within {timeout:.0f} s; `gameday recover` cleans up")
     console.print(f"drill {info['run_id']} halted in {time.monotonic() - started:.2f} s; faults reverted")
+
+
+def _halt_all(root: Path | None, timeout: float) -> None:
+    """`halt --all`: one line per stack; exit 1 only when a fault could not be reverted."""
+    import socket
+
+    from lab.runner.halt_all import halt_everything
+    from lab.stack.state import default_root
+
+    base = (root or default_root()).absolute()
+    who = f"{getpass.getuser()}@{socket.gethostname()}"
+    started = time.monotonic()
+    stops = halt_everything(base, who)
+    took = time.monotonic() - started
+    for stop in stops:
+        console.print(stop.line(), soft_wrap=True)
+    reverted = sum(len(s.reverted) for s in stops)
+    console.print(f"emergency stop by {who}: {len(stops)} stack(s), {sum(1 for s in stops if s.drill)} drill(s) "
+                  f"signalled, {reverted} fault(s) reverted in {took:.2f} s", soft_wrap=True)
+    failed = [s for s in stops if s.error]
+    pids = [int(s.drill["pid"]) for s in stops if s.drill]
+    if pids and not procs.wait_until(lambda: not any(procs.alive(p) for p in pids), timeout, 0.05):
+        console.print(f"drills still stopping after {timeout:.0f} s (pids "
+                      f"{', '.join(str(p) for p in pids if procs.alive(p))}); their faults are already reverted")
+    if failed:
+        from lab.faults.base import FaultError
+
+        raise FaultError("; ".join(f"stack '{s.name}': {s.error}" for s in failed))

@@ -28,13 +28,13 @@ from typing import Any
 
 from lab.actions.base import ActionContext
 from lab.actions.perform import actions_in_flight, perform
-from lab.core import escalation
+from lab.core import escalation, lease
 from lab.core.scenario import Scenario
 from lab.core.schedule import due, scale_durations
 from lab.core.timeline import Event, Source
 from lab.errors import LabError, UsageError
 from lab.faults import engine
-from lab.faults.journal import FaultJournal
+from lab.faults.journal import FaultJournal, active_in
 from lab.monitor.events import AlertEvent, JsonlLog
 from lab.monitor.load import LoadControl
 from lab.monitor.monitor import Monitor, MonitorConfig, MonitorThread, Tick, tick_record
@@ -68,7 +68,7 @@ class DrillOptions:
 class DrillResult:
     run_id: str
     run_dir: Path
-    outcome: str  # "resolved", "resolved_too_early", "recovered", "time_limit", "halted" (refused, error raise)
+    outcome: str  # "resolved", "resolved_too_early", "recovered", "time_limit", "halted", "aborted" (refused, error raise)
     drill_seconds: float
     real_seconds: float
     events: int
@@ -138,6 +138,8 @@ class Drill(PeopleMixin):
         self._recovered_at: float | None = None  # a people's drill: when the lab saw the site recovered
         self._last_waiting = 0.0
         self._present: list[str] = []  # causes still present, as last checked during the relapse window
+        self.lease_terms = lease.drill_terms(options.speed)  # the leases of this run's faults (lab.core.lease)
+        self._lost = False  # the watchdog reverted this run's faults: its leases ran out while it was stalled
 
     # --- public ------------------------------------------------------------------------------
 
@@ -182,7 +184,7 @@ class Drill(PeopleMixin):
                 outcome = "halted"
                 observe = observers_for(self.stack, self.observed)
                 try:
-                    with observe:
+                    with self._renewing(), observe:
                         outcome = self._loop()
                 finally:  # before the monitor stops: a halt reverts within a second
                     self._revert_faults()
@@ -307,6 +309,8 @@ class Drill(PeopleMixin):
         success_window = max(3.0, self.scenario.success.slo_holds_s / self.options.speed)
         while True:
             if self._halt.is_set():
+                if self._lost:  # the watchdog recorded drill.aborted when it took the faults back
+                    return "aborted"
                 self.record(Source.FACILITATOR, "drill.halt", {})
                 return "halted"
             now = self.clock.now()
@@ -387,12 +391,48 @@ class Drill(PeopleMixin):
                 return False
         return True
 
+    @contextlib.contextmanager
+    def _renewing(self) -> Iterator[None]:
+        """Renew the leases of this run's faults while the drill runs (a thread: a long action or
+        injection does not starve it); should the watchdog have taken them (the drill was stalled
+        past its lease), halt rather than carry on."""
+        stop = threading.Event()
+        journal = engine.journal_for(self.stack)
+
+        def renew() -> None:
+            last = 0.0
+            while not stop.is_set():
+                now = time.time()
+                if now >= lease.next_renewal(last, now, self.lease_terms.renew_every_s):
+                    try:
+                        records = journal.records()
+                        mine = [a for a in active_in(records).values()
+                                if a.run_id == self.run_id and a.lease_until is not None]
+                        if mine:  # nothing active of this run: nothing to renew, no line written
+                            journal.renew(self.run_id, round(now + self.lease_terms.lease_s, 3))
+                        last = now
+                        if any(r.get("by") == "watchdog" and r.get("run_id") == self.run_id for r in records):
+                            self._lost = True
+                            self.halt()
+                    except OSError:
+                        pass  # a full disk for a moment: the next renewal tries again
+                stop.wait(min(0.2, self.lease_terms.renew_every_s))
+
+        thread = threading.Thread(target=renew, name="lease-renewal", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+
     def _inject(self, step: Any) -> None:
         fault_id = engine.new_id(self.stack, step.id)
         params = scale_durations(step.params, self.options.speed)
         try:
             with self._faulting([step.kind]):
-                engine.inject(self.stack, step.kind, params, fault_id=fault_id, run_id=self.run_id)
+                engine.inject(self.stack, step.kind, params, fault_id=fault_id, run_id=self.run_id,
+                              lease_s=self.lease_terms.lease_s)
         except Exception as exc:
             self.record(Source.RUNNER, "fault.failed", {"step": step.id, "kind": step.kind, "error": str(exc)})
             return
@@ -464,8 +504,11 @@ class Drill(PeopleMixin):
             pass
         self.record(Source.RUNNER, "drill.ended", {"outcome": outcome,
                                                    "cleanup_s": round(time.monotonic() - started, 3)})
-        records = [r for r in engine.journal_for(self.stack).records() if r.get("run_id") == self.run_id]
-        FaultJournal(self.run_dir / rundir.FAULTS).extend(records)
+        records = [r for r in engine.journal_for(self.stack).records()
+                   if r.get("run_id") == self.run_id and r.get("op") != "renew"]
+        copy = self.run_dir / rundir.FAULTS
+        copy.unlink(missing_ok=True)  # the watchdog may have written one while this drill was stalled
+        FaultJournal(copy).extend(records)
 
 
 def install_signal_handlers(drill: Drill) -> None:

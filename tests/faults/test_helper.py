@@ -67,3 +67,39 @@ def test_sigterm_stops_a_sleeping_helper_at_once(ctx, master):
         assert time.monotonic() - sent < 1.0
     finally:
         balancer.stop(data, signal.SIGKILL)
+
+
+def test_a_helper_stops_by_itself_once_its_fault_lease_runs_out(ctx, master):
+    from lab.faults.journal import FaultJournal
+
+    journal = FaultJournal(ctx.stack.run_dir / "faults.jsonl")
+    balancer, data = start(ctx, master, every_ms=30_000)  # asleep between checks: the lease still wakes it
+    try:
+        journal.append("inject", "churn-1", "health_check_churn", run_id="run-1", lease_until=time.time() + 2.5)
+        time.sleep(1.0)
+        journal.renew("run-1", time.time() + 3.0)  # renewed: it keeps running past the first expiry
+        time.sleep(2.0)
+        assert procs.alive(data["pid"])
+        gone = journal.active()["churn-1"].lease_until  # nobody renews any more: it ends soon after
+        assert procs.wait_until(lambda: not procs.alive(data["pid"]), 5.0, 0.05)
+        assert time.time() - gone <= 2.0
+        assert "stopping by itself: its lease ran out" in (ctx.stack.run_dir / "logs" / "fault-churn-1.log").read_text()
+    finally:
+        balancer.stop(data, signal.SIGKILL)
+
+
+def test_a_helper_whose_fault_the_journal_says_was_reverted_stops_and_one_unknown_to_it_runs_on(ctx, master):
+    from lab.faults.journal import FaultJournal
+
+    journal = FaultJournal(ctx.stack.run_dir / "faults.jsonl")
+    balancer, data = start(ctx, master, every_ms=30_000)  # no line for churn-1 yet: it runs on
+    try:
+        time.sleep(1.0)
+        assert procs.alive(data["pid"])
+        journal.append("inject", "churn-1", "health_check_churn")  # no lease: it runs on
+        time.sleep(1.0)
+        assert procs.alive(data["pid"])
+        journal.append("reverted", "churn-1", "health_check_churn", by="watchdog")
+        assert procs.wait_until(lambda: not procs.alive(data["pid"]), 2.0, 0.05)
+    finally:
+        balancer.stop(data, signal.SIGKILL)

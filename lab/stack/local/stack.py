@@ -8,9 +8,10 @@ generator as local processes under the stack's run dir.
       logs/<service>.log
       proxy.json        the link the fault proxy creates at start (Toxiproxy populate format)
       web/              Arcade's feature switches and prometheus-client multiprocess files
+      watchdog.pid      the fault watchdog (lab.faults.watchdog): reverts faults whose lease ran out
 
-    up:    check name, binaries, ports -> db -> [pooler] -> [proxy] -> web -> [loadgen] -> all healthy
-    down:  the reverse; nothing left running, idempotent
+    up:    check name, binaries, ports -> db -> [pooler] -> [proxy] -> web -> [loadgen] -> all healthy -> watchdog
+    down:  watchdog, then the reverse of up; nothing left running, idempotent
 
     Arcade ──TCP──▶ proxy `postgres` (when enabled) ──TCP──▶ [PgBouncer] ──TCP──▶ PostgreSQL
                                                    admin SQL ──unix socket──▶ PostgreSQL
@@ -35,7 +36,7 @@ from lab.stack.base import SERVICES, SUPERUSER, Capabilities, PgTarget, Progress
 from lab.stack.common import StackBase
 from lab.stack.config import StackConfig
 from lab.stack.files import write_atomic
-from lab.stack.local import specs
+from lab.stack.local import specs, watchdog
 from lab.stack.local.service import LocalService
 from lab.stack.pgbin import find_pg_bin
 from lab.stack.service_config import server_settings
@@ -111,6 +112,7 @@ class LocalStack(StackBase):
         progress("waiting for every service to answer ...")
         for name in services:
             self._await(name)
+        watchdog.start(self.run_dir, self.name, self.root, self.log_path("watchdog"))
 
     def down(self, purge: bool = False, keep_data: bool = False) -> bool:
         """Stop everything this stack started; True if anything was running. The database stays
@@ -118,6 +120,7 @@ class LocalStack(StackBase):
         if not self.run_dir.exists():
             return False
         with self._lock():
+            watchdog.stop(self.run_dir)  # even when the state cannot be read
             try:
                 self._state = StackState.load(self.state_path)
             except UsageError:
@@ -340,6 +343,10 @@ class LocalStack(StackBase):
         """Stop every service in reverse start order, whatever state each is in."""
         assert self._state is not None
         errors = []
+        try:
+            watchdog.stop(self.run_dir)  # first: it must not revert faults against services going away
+        except Exception as exc:
+            errors.append(f"watchdog: {exc}")
         for name in reversed(list(self._state.services)):
             try:
                 self.stop_service(name, quick=True)
