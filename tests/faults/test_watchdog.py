@@ -85,12 +85,21 @@ def test_a_drill_killed_with_kill_9_has_its_fault_reverted_by_the_watchdog(stack
     assert reverted[0]["t"] - killed <= LEASE_S + 5
     run_id = reverted[0]["run_id"]
     run_dir = rundir.runs_dir(stack.root) / run_id
+    # the watchdog writes the journal first, then the run's timeline: wait for its last word there
+    assert procs.wait_until(lambda: TimelineStore(run_dir / rundir.EVENTS).read()[-1].kind == "drill.aborted", 5, 0.1)
     events = TimelineStore(run_dir / rundir.EVENTS).read()
     assert events[-1].kind == "drill.aborted" and events[-1].source is Source.RUNNER
     assert events[-1].data["reason"] == "runner lost" and events[-1].data["runner_alive"] is False
     assert any(e.kind == "fault.reverted" and e.data.get("by") == "watchdog" for e in events)
     assert not (stack.run_dir / rundir.DRILL_MARKER).exists()  # the dead runner's marker is gone
-    copy = [line for line in (run_dir / rundir.FAULTS).read_text().splitlines() if line]
+    def copied() -> list[str]:  # written last, after the timeline
+        try:
+            return [line for line in (run_dir / rundir.FAULTS).read_text().splitlines() if line]
+        except OSError:
+            return []
+
+    assert procs.wait_until(lambda: len(copied()) >= 4, 5, 0.1)
+    copy = copied()
     assert len(copy) >= 4  # inject, injected, revert, reverted: the run's part of the journal
     if kind == "db_pause":  # a crashed run stays a run: scored and reported, saying it was aborted
         score = gameday("score", run_id, "--root", str(stack.root))
