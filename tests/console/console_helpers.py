@@ -82,6 +82,17 @@ def ensure_halted(facilitator: Client, stack: LocalStack) -> None:
     assert procs.wait_until(lambda: phase(facilitator) in ("ended", "none"), 60, 0.2), phase(facilitator)
 
 
+def browser_login(browser: Any, console: Any, who: str, name: str) -> Any:
+    """A page of its own browser context, logged in to the console as `who` ("team" or "facilitator")
+    under `name`, on that role's page (close it with page.context.close())."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.goto(console.info["url"] + "login?token=" + console.info[f"{who}_token"])
+    page.fill("input[name=name]", name)
+    page.click("#login button[type=submit]")
+    page.wait_for_url("**/facilitator" if who == "facilitator" else "**/team")
+    return page
+
+
 def shot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True, timeout=90_000)  # a loaded machine renders slowly

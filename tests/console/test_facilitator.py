@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .console_helpers import drill_marker, shot
+from .console_helpers import browser_login, drill_marker, shot
 from lab.faults import engine
 from lab.timeline.store import TimelineStore
 
@@ -16,13 +16,9 @@ pytestmark = pytest.mark.integration
 
 
 def test_facilitator_starts_releases_a_hint_injects_and_halts(browser, console, march_stack):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
+    page = browser_login(browser, console, "facilitator", "fran")
+    context = page.context
     try:
-        page.goto(console.info["url"] + "login?token=" + console.info["facilitator_token"])
-        page.fill("input[name=name]", "fran")
-        page.click("#login button[type=submit]")
-        page.wait_for_url("**/facilitator")
         page.select_option("#start-form select[name=scenario]", "march-2023-db-overload")
         page.fill("#start-form input[name=team]", "blue")
         page.fill("#start-form input[name=speed]", "10")

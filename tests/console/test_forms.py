@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from .app_helpers import logged_in, make_app
-from .console_helpers import Client, ensure_halted, shot, start_drill
+from .console_helpers import browser_login, Client, ensure_halted, shot, start_drill
 from lab.actions import ACTIONS
 from lab.timeline.store import TimelineStore
 
@@ -161,13 +161,9 @@ def test_limits_hold_on_the_running_console(drill, console):
 
 @pytest.mark.integration
 def test_the_browser_keeps_what_was_typed_and_confirms_before_terminating(drill, console, browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
+    page = browser_login(browser, console, "team", "bea")
+    context = page.context
     try:
-        page.goto(console.info["url"] + "login?token=" + console.info["team_token"])
-        page.fill("input[name=name]", "bea")
-        page.click("#login button[type=submit]")
-        page.wait_for_url("**/team")
         note = page.locator("form.action[data-action='note']")
         assert note.locator("textarea[name=arg_text]").get_attribute("maxlength") == "4000"
         hypothesis = note.locator("input[name=arg_hypothesis]")

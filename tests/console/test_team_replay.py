@@ -13,22 +13,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .console_helpers import drill_marker, shot
+from .console_helpers import browser_login, drill_marker, shot
 from lab.actions import ACTIONS
 from lab.faults import engine
 from lab.timeline.store import TimelineStore
 
 pytestmark = [pytest.mark.integration, pytest.mark.cpu_slot]
 SPEED = 5.0  # the relapse window is 60 drill s: 12 s of real time
-
-
-def _login(browser: Any, console: Any, who: str, name: str) -> Any:
-    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    page.goto(console.info["url"] + "login?token=" + console.info[f"{who}_token"])
-    page.fill("input[name=name]", name)
-    page.click("#login button[type=submit]")
-    page.wait_for_url("**/facilitator" if who == "facilitator" else "**/team")
-    return page
 
 
 def _act(page: Any, action: str, shots: str = "", **fields: str) -> int | None:
@@ -87,13 +78,13 @@ def _ended(page: Any) -> str:
 
 
 def test_two_people_resolve_the_march_replay_and_a_second_team_resolves_too_early(browser, console, march_stack):
-    fac = _login(browser, console, "facilitator", "fran")
+    fac = browser_login(browser, console, "facilitator", "fran")
     alice = bob = None
     try:
         shot(fac, "01-facilitator-idle")
         _start(fac, "red")
-        alice = _login(browser, console, "team", "alice")
-        bob = _login(browser, console, "team", "bob")
+        alice = browser_login(browser, console, "team", "alice")
+        bob = browser_login(browser, console, "team", "bob")
         # the lobby: the story, no clock, baseline traffic on the chart, nothing to act on yet
         for page in (alice, bob):
             page.wait_for_selector("#lobby")
