@@ -55,6 +55,7 @@ LONGEST_FIRST = (  # measured with `--durations=0`; groups not named here come a
     "verify-march-2023-corrective-measures",
     "tests/stack/test_conformance.py",
     "verify-flagsmith-2024-health-check-churn",
+    "tests/faults/test_watchdog_kinds.py",
     "tests/runner/test_halt_recover.py",
     "verify-joyent-2015-lock-queue",
     "tests/compose/test_compose_up_down.py",
