@@ -97,6 +97,22 @@ def halt() -> Any:
     return redirect(url_for("facilitator.page"), code=303)
 
 
+@bp.post("/halt-all")
+@require("facilitator")
+def halt_all() -> Any:
+    """The emergency stop: every drill on every stack under the console's run root (`gameday halt --all`)."""
+    from lab.runner.halt_all import halt_everything
+
+    stops = halt_everything(state().root, who=f"{actor()} (console)")
+    live = [s for s in stops if s.up]
+    reverted = sum(len(s.reverted) for s in live)
+    drills = sum(1 for s in live if s.drill)
+    failed = [s.line() for s in live if s.error]
+    flash(f"emergency stop: {drills} drill(s) signalled, {reverted} fault(s) reverted on {len(live)} stack(s)"
+          + (f"; {'; '.join(failed)}" if failed else ""), "error" if failed else "ok")
+    return redirect(url_for("facilitator.page"), code=303)
+
+
 def _running() -> ActiveDrill:
     try:
         return active_drill(state().stack)

@@ -72,3 +72,25 @@ def test_facilitator_starts_releases_a_hint_injects_and_halts(browser, console, 
         raise
     finally:
         context.close()
+
+
+def test_the_emergency_stop_button_reverts_every_fault_on_every_stack_and_says_who_pressed_it(browser, console, march_stack):
+    leaked = engine.inject(march_stack, "connection_hog", {"connections": 2})
+    slowed = engine.inject(march_stack, "net_latency", {"latency_ms": 20})
+    page = browser_login(browser, console, "facilitator", "erin")
+    context = page.context
+    try:
+        page.on("dialog", lambda dialog: dialog.accept())  # "Stop every drill ...?"
+        page.click("#halt-all-form button[type=submit]")
+        page.wait_for_selector(".flash.ok >> text=emergency stop", timeout=30_000)
+        flash = page.locator(".flash.ok").inner_text()
+        assert "0 drill(s) signalled, 2 fault(s) reverted on 1 stack(s)" in flash, flash
+        assert not engine.journal_for(march_stack).active()
+        reverted = {r["fault_id"]: r for r in engine.journal_for(march_stack).records() if r["op"] == "reverted"}
+        for fault_id in (leaked, slowed):
+            record = reverted[fault_id]
+            assert (record["by"], record["reason"]) == ("halt --all", "emergency stop by erin (console)")
+        shot(page, "facilitator-emergency-stop")
+    finally:
+        engine.revert_all(march_stack)
+        context.close()

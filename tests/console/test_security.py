@@ -46,7 +46,7 @@ def test_refused_requests_change_nothing_and_teams_see_no_hidden_details(login, 
         before = _kinds(run_dir)
 
         # a team session on every facilitator endpoint: 403, nothing done
-        for path, data in (("/facilitator/halt", {}), ("/facilitator/hint", {"hint": "look-at-db"}),
+        for path, data in (("/facilitator/halt", {}), ("/facilitator/halt-all", {}), ("/facilitator/hint", {"hint": "look-at-db"}),
                            ("/facilitator/inject", {"kind": "net_latency", "params": "latency_ms=500"}),
                            ("/facilitator/start", {"scenario": "march-2023-db-overload", "team": "x"})):
             answer = team.post(path, data)
@@ -60,6 +60,7 @@ def test_refused_requests_change_nothing_and_teams_see_no_hidden_details(login, 
         for client, path, data in ((team, "/team/act", {"action": "note", "arg_text": "no csrf"}),
                                    (team, "/team/act", {"action": "terminate-idle-connections"}),
                                    (facilitator, "/facilitator/halt", {}),
+                                   (facilitator, "/facilitator/halt-all", {}),
                                    (facilitator, "/facilitator/hint", {"hint": "look-at-db"}),
                                    (facilitator, "/facilitator/inject", {"kind": "net_latency", "params": "latency_ms=500"})):
             answer = client.post(path, data, csrf=False)
