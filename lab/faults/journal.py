@@ -10,6 +10,11 @@ kill -9 at any point leaves enough on disk for `gameday recover` to undo it. A t
 A fault may carry a lease (`lease_until`, wall time; lab.core.lease): a drill renews the leases
 of all its run's faults with one `renew` line (fault_id "", its run_id); once a lease runs out,
 the stack's watchdog reverts the fault (its `revert` line says `by` whom and why).
+
+A drill adds a `renew` line a second, and the drill, the watchdog and every fault helper look at
+the leases several times a second: `active()`, `used_ids()` and `taken_by()` read only the lines
+appended since the last look in this process (one fold per journal file, started over when the
+file is replaced or shrinks), so a long drill's journal costs no more to watch than a short one's.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -95,28 +101,99 @@ class FaultJournal:
 
     def active(self) -> dict[str, ActiveFault]:
         """Faults injected (or being injected) and not yet reverted, in injection order."""
-        return active_in(self.records())
+        return _fold(self.path).active()
 
     def used_ids(self) -> set[str]:
-        return {rec["fault_id"] for rec in self.records() if rec["fault_id"]}
+        return set(_fold(self.path).used)
+
+    def taken_by(self, by: str, run_id: str) -> bool:
+        """Whether `by` (the watchdog, say) reverted any fault of the run."""
+        return (by, run_id) in _fold(self.path).reverted_by
 
 
-def active_in(records: list[dict[str, Any]]) -> dict[str, ActiveFault]:
-    """The active faults of these journal lines (FaultJournal.active), in injection order."""
-    current: dict[str, ActiveFault] = {}
-    for rec in records:
-        fid = rec["fault_id"]
-        if rec["op"] == "inject":
-            current[fid] = ActiveFault(fid, rec["kind"], rec["params"], rec["data"], rec.get("run_id"),
-                                       rec["t"], confirmed=False, lease_until=rec.get("lease_until"))
-        elif rec["op"] == "injected" and fid in current:
-            prev = current[fid]
-            current[fid] = replace(prev, data={**prev.data, **rec["data"]}, confirmed=True,
-                                   lease_until=rec.get("lease_until", prev.lease_until))
-        elif rec["op"] == "renew":
-            for key, prev in current.items():
-                if prev.run_id == rec.get("run_id") and prev.lease_until is not None:
-                    current[key] = replace(prev, lease_until=max(prev.lease_until, rec["lease_until"]))
-        elif rec["op"] == "reverted":
-            current.pop(fid, None)
-    return current
+@dataclass
+class _Fold:
+    """What the lines of one journal file read so far add up to (see the module's docstring)."""
+
+    inode: int = -1
+    head: bytes = b""  # the file's first bytes: a file rewritten in place starts the fold over
+    offset: int = 0
+    current: dict[str, ActiveFault] = field(default_factory=dict)
+    renewed: dict[str, float] = field(default_factory=dict)  # run_id: the latest lease_until it renewed to
+    used: set[str] = field(default_factory=set)
+    reverted_by: set[tuple[str, str]] = field(default_factory=set)  # (by, run_id) of every revert
+
+    def add(self, rec: dict[str, Any]) -> None:
+        if rec["op"] == "renew":
+            run = rec.get("run_id") or ""
+            self.renewed[run] = max(self.renewed.get(run, 0.0), rec["lease_until"])
+            return
+        _apply(self.current, rec)
+        if rec.get("fault_id"):
+            self.used.add(rec["fault_id"])
+        if rec.get("op") == "revert" and rec.get("by"):
+            self.reverted_by.add((rec["by"], rec.get("run_id") or ""))
+
+    def active(self) -> dict[str, ActiveFault]:
+        """The active faults, each with its run's latest renewal (a renewal extends every fault
+        of its run that has a lease; a later fault's own lease is later than an earlier renewal)."""
+        out = {}
+        for fid, fault in self.current.items():
+            renewed = self.renewed.get(fault.run_id or "")
+            if renewed is not None and fault.lease_until is not None and renewed > fault.lease_until:
+                fault = replace(fault, lease_until=renewed)
+            out[fid] = fault
+        return out
+
+
+_FOLDS: dict[Path, _Fold] = {}
+_FOLDS_LOCK = threading.Lock()
+
+
+def _fold(path: Path) -> _Fold:
+    """The fold of `path` brought up to date with the whole lines appended since the last call."""
+    with _FOLDS_LOCK:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            _FOLDS.pop(path, None)
+            return _Fold()
+        try:
+            st = os.fstat(fd)
+            fold = _FOLDS.get(path)
+            if (fold is None or fold.inode != st.st_ino or st.st_size < fold.offset
+                    or os.pread(fd, len(fold.head), 0) != fold.head):
+                fold = _FOLDS[path] = _Fold(inode=st.st_ino, head=os.pread(fd, 256, 0))
+            if st.st_size > fold.offset:
+                os.lseek(fd, fold.offset, os.SEEK_SET)
+                chunk = b""
+                while len(chunk) < st.st_size - fold.offset:
+                    more = os.read(fd, st.st_size - fold.offset - len(chunk))
+                    if not more:
+                        break
+                    chunk += more
+                whole = chunk.rfind(b"\n") + 1  # a line being written (or torn) waits for its newline
+                for line in chunk[:whole].splitlines():
+                    try:
+                        rec = json.loads(line)
+                    except ValueError:
+                        continue  # a torn line from a crash mid-write
+                    fold.add(rec)
+                fold.offset += whole
+            return fold
+        finally:
+            os.close(fd)
+
+
+def _apply(current: dict[str, ActiveFault], rec: dict[str, Any]) -> None:
+    """Fold one journal line (other than a renewal: _Fold.add) into the active faults."""
+    fid = rec["fault_id"]
+    if rec["op"] == "inject":
+        current[fid] = ActiveFault(fid, rec["kind"], rec["params"], rec["data"], rec.get("run_id"),
+                                   rec["t"], confirmed=False, lease_until=rec.get("lease_until"))
+    elif rec["op"] == "injected" and fid in current:
+        prev = current[fid]
+        current[fid] = replace(prev, data={**prev.data, **rec["data"]}, confirmed=True,
+                               lease_until=rec.get("lease_until", prev.lease_until))
+    elif rec["op"] == "reverted":
+        current.pop(fid, None)

@@ -34,7 +34,7 @@ from lab.core.schedule import due, scale_durations
 from lab.core.timeline import Event, Source
 from lab.errors import LabError, UsageError
 from lab.faults import engine
-from lab.faults.journal import FaultJournal, active_in
+from lab.faults.journal import FaultJournal
 from lab.monitor.events import AlertEvent, JsonlLog
 from lab.monitor.load import LoadControl
 from lab.monitor.monitor import Monitor, MonitorConfig, MonitorThread, Tick, tick_record
@@ -405,13 +405,12 @@ class Drill(PeopleMixin):
                 now = time.time()
                 if now >= lease.next_renewal(last, now, self.lease_terms.renew_every_s):
                     try:
-                        records = journal.records()
-                        mine = [a for a in active_in(records).values()
+                        mine = [a for a in journal.active().values()
                                 if a.run_id == self.run_id and a.lease_until is not None]
                         if mine:  # nothing active of this run: nothing to renew, no line written
                             journal.renew(self.run_id, round(now + self.lease_terms.lease_s, 3))
                         last = now
-                        if any(r.get("by") == "watchdog" and r.get("run_id") == self.run_id for r in records):
+                        if journal.taken_by("watchdog", self.run_id):
                             self._lost = True
                             self.halt()
                     except OSError:

@@ -74,3 +74,33 @@ def test_a_fault_reverted_while_it_was_being_injected_is_undone_again_afterwards
     assert undone == [{"pid": 42}]
     assert engine.journal_for(stack).active() == {}  # type: ignore[arg-type]
     assert engine.journal_for(stack).records()[-1]["reason"] == "reverted while being injected"  # type: ignore[arg-type]
+
+
+def test_each_look_reads_only_what_was_appended_and_a_replaced_or_rewritten_file_is_read_anew(tmp_path):
+    path = tmp_path / "faults.jsonl"
+    journal = FaultJournal(path)
+    journal.append("inject", "a", "db_pause", run_id="r", lease_until=100.0)
+    assert list(journal.active()) == ["a"]
+    size = path.stat().st_size
+    with open(path, "ab") as fh:  # a line being written: not read until its newline is there
+        fh.write(b'{"t": 1, "op": "reverted", "fault_id": "a", "kind": "db_pause"')
+    assert list(journal.active()) == ["a"]
+    with open(path, "ab") as fh:
+        fh.write(b', "params": {}, "data": {}, "run_id": "r"}\n')
+    assert journal.active() == {} and journal.used_ids() == {"a"}
+    for _ in range(500):
+        journal.renew("r", 200.0)
+    journal.append("inject", "b", "net_down", run_id="r", lease_until=150.0)
+    journal.append("revert", "b", "net_down", run_id="r", by="watchdog", reason="runner lost")
+    assert journal.active()["b"].lease_until == 200.0 and journal.taken_by("watchdog", "r")
+    assert not journal.taken_by("watchdog", "other")
+    # a fresh reader (another process) folds the whole file to the same answer
+    records = journal.records()
+    assert len(records) == 504 and path.stat().st_size > size
+    # the file rewritten in place (same inode, another beginning) or replaced: read from the start
+    path.write_text(path.read_text().replace('"fault_id": "a"', '"fault_id": "c"').replace('"reverted"', '"noted"'))
+    assert list(journal.active()) == ["c", "b"]
+    path.unlink()
+    assert journal.active() == {} and journal.used_ids() == set()
+    FaultJournal(path).append("inject", "d", "db_stop", run_id="r")
+    assert list(journal.active()) == ["d"]
