@@ -1,6 +1,7 @@
 # The lab's Python services in one image: Arcade (web), the load generator, Arcade's schema and
-# seed (seed), and the lab's Toxiproxy-compatible proxy (`/toxiproxy`, used where the Toxiproxy
-# image cannot be had). Build context: the repository root.
+# seed (seed), the lab's Toxiproxy-compatible proxy (`/toxiproxy`, used where the Toxiproxy image
+# cannot be had) and the compose stack's fault watchdog (the lab itself, with Debian's Compose CLI
+# for the reverts that recreate a service). Build context: the repository root.
 #
 #   default                PYTHON_IMAGE=python:3.11-slim, packages from the package index
 #   gameday images build --offline
@@ -13,6 +14,11 @@ RUN set -eux; \
     if ! command -v python3 >/dev/null; then \
       apt-get update; \
       DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3; \
+      rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log; \
+    fi; \
+    if ! command -v docker-compose >/dev/null; then \
+      apt-get update; \
+      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-compose; \
       rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log; \
     fi
 
@@ -37,8 +43,7 @@ COPY --from=build /opt/lab /opt/lab
 COPY docker/lab/http-ok docker/lab/toxiproxy docker/lab/toxiproxy-cli /usr/local/bin/
 RUN ln -s /usr/local/bin/toxiproxy /toxiproxy && ln -s /usr/local/bin/toxiproxy-cli /toxiproxy-cli && \
     install -d -o nobody -m 0755 /var/lib/arcade/prom
-COPY lab/__init__.py lab/cli.py lab/errors.py /app/lab/
-COPY lab/proxy /app/lab/proxy
+COPY lab /app/lab
 COPY services/web/arcade /app/arcade
 COPY services/loadgen/loadgen /app/loadgen
 ENV PATH=/opt/lab/bin:$PATH \

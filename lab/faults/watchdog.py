@@ -8,8 +8,10 @@ lease does not leave its harm behind.
                    ─▶ the run's copy of the journal (runs/<id>/faults.jsonl)
     ends when the stack goes down (its state file or its pid file is gone) or on SIGTERM
 
-The stack starts it after its services (`<stack run dir>/watchdog.pid`, logs/watchdog.log) and
-stops it first on every way down. Run as `python -m lab.faults.watchdog --name NAME --root ROOT`.
+The embedded stack starts it after its services (`<stack run dir>/watchdog.pid`, logs/watchdog.log)
+and stops it first on every way down: `python -m lab.faults.watchdog --name NAME --root ROOT`.
+A compose stack runs it in the stack, as its `watchdog` service (`--in-stack`: no pid file; the
+stack's `down` stops it), so it outlives the lab's process on the host.
 """
 
 from __future__ import annotations
@@ -123,8 +125,9 @@ def _runner(stack: Stack, run_id: str) -> dict[str, Any]:
 # --- the process (started and stopped by the stack: lab.stack.local.watchdog) -------------------
 
 
-def serve(stack: Stack, interval: float = INTERVAL_S) -> None:
-    """Sweep every `interval` seconds until the stack goes down or SIGTERM/SIGINT arrives."""
+def serve(stack: Stack, interval: float = INTERVAL_S, in_stack: bool = False) -> None:
+    """Sweep every `interval` seconds until the stack goes down or SIGTERM/SIGINT arrives (in the
+    stack: until SIGTERM, which the stack's `down` sends)."""
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda _s, _f: stopping.set())
@@ -133,6 +136,10 @@ def serve(stack: Stack, interval: float = INTERVAL_S) -> None:
           f"{engine.journal_for(stack).path}", flush=True)
     deadline = time.monotonic() + 10  # the starter writes the pid file just after spawning us
     while not stopping.is_set():
+        if in_stack:
+            _sweep_once(stack)
+            stopping.wait(interval)
+            continue
         try:
             named = int(pid_path(stack.run_dir).read_text().strip())
         except (OSError, ValueError):
@@ -141,13 +148,17 @@ def serve(stack: Stack, interval: float = INTERVAL_S) -> None:
             named = me
         if named != me or not stack.is_up():
             break  # the stack went down (or another watchdog took over)
-        try:
-            sweep(stack)
-        except Exception:  # the stack mid-change: try again on the next pass
-            traceback.print_exc()
-            sys.stdout.flush()
+        _sweep_once(stack)
         stopping.wait(interval)
     print(f"{time.strftime('%H:%M:%S')} watchdog of stack '{stack.name}' ends", flush=True)
+
+
+def _sweep_once(stack: Stack) -> None:
+    try:
+        sweep(stack)
+    except Exception:  # the stack mid-change: try again on the next pass
+        traceback.print_exc()
+        sys.stdout.flush()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -155,10 +166,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--name", required=True)
     parser.add_argument("--root", required=True, type=Path)
     parser.add_argument("--interval", type=float, default=INTERVAL_S)
+    parser.add_argument("--in-stack", metavar="KIND", help="run in the stack, as a KIND (compose) stack's service")
     args = parser.parse_args(argv)
     from lab.stack.open import open_stack
 
-    serve(open_stack(args.name, args.root), args.interval)
+    serve(open_stack(args.name, args.root, args.in_stack), args.interval, in_stack=bool(args.in_stack))
 
 
 if __name__ == "__main__":

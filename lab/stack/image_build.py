@@ -219,10 +219,10 @@ class Builder:
 
 
 def lab_image_files(root: Path) -> list[str]:
-    """What docker/lab.Dockerfile copies: the lab's entry point and proxy, Arcade, the load generator."""
-    files = ["docker/lab-requirements.txt", "docker/lab/http-ok", "docker/lab/toxiproxy", "docker/lab/toxiproxy-cli",
-             "lab/__init__.py", "lab/cli.py", "lab/errors.py"]
-    for package in ("lab/proxy", "services/web/arcade", "services/loadgen/loadgen"):
+    """What docker/lab.Dockerfile copies: the lab (its proxy, and the fault watchdog of a compose
+    stack), Arcade, the load generator."""
+    files = ["docker/lab-requirements.txt", "docker/lab/http-ok", "docker/lab/toxiproxy", "docker/lab/toxiproxy-cli"]
+    for package in ("lab", "services/web/arcade", "services/loadgen/loadgen"):
         for path in sorted((root / package).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
                 files.append(str(path.relative_to(root)))

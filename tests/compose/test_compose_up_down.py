@@ -75,7 +75,9 @@ def test_up_serves_arcade_from_the_db_container_through_toxiproxy_and_down_leave
     for svc in ("db", "web", "toxiproxy"):
         assert containers[svc].labels["io.gameday-lab.stack"] == name
     stats = json.loads(gameday("status", "--name", name, "--json", "--stats").stdout)["stats"]
-    assert len(stats) == 5 and all(s["mem_mb"] > 0 for s in stats.values())  # db, toxiproxy, web x2, loadgen
+    # db, toxiproxy, web x2, loadgen, and the fault watchdog
+    assert len(stats) == 6 and all(s["mem_mb"] > 0 for s in stats.values())
+    assert any(n.endswith("_watchdog_1") for n in stats)
 
     local = gameday("up", "--name", name)  # the same name on the embedded stack: refused, nothing changed
     assert local.returncode == 2 and f"stack '{name}' is already up on the compose stack" in local.stderr

@@ -8,6 +8,9 @@ the fault proxy's links, and the names that tie the lab's services to Compose's.
     arcade_env()    ARCADE_* for <run dir>/arcade.env, the web service's env_file (the same builder
                     as the embedded stack's; the password comes from PGPASSWORD)
     proxy_links()   the links the proxy creates at start (<run dir>/toxiproxy.json)
+    watchdog_env()  what the in-stack fault watchdog shares with the host: the run root and the
+                    source tree at their own paths, the engine's socket, the user's ids (these are
+                    read from the process and the socket, the one part that is not pure)
 """
 
 from __future__ import annotations
@@ -90,11 +93,39 @@ def compose_env(name: str, run_dir: Path, config: StackConfig, ports: dict[str, 
         "LAB_POOLER_MAX_CLIENT_CONN": str(pooler.max_client_conn),
         "LAB_POOLER_STATEMENT_TIMEOUT_MS": str(config.web.statement_timeout_ms),
         "LAB_POOLER_QUERY_WAIT_S": str(max(1, int(config.web.request_timeout_s))),
+        **watchdog_env(run_dir),
     }
     for slot in SLOTS:
         if slot.name in ports:
             env[slot.variable] = str(ports[slot.name])
     return env
+
+
+def docker_socket() -> Path:
+    """The engine's unix socket on this host (DOCKER_HOST when it names one)."""
+    host = os.environ.get("DOCKER_HOST", "")
+    return Path(host[len("unix://"):]) if host.startswith("unix://") else Path("/var/run/docker.sock")
+
+
+def watchdog_env(run_dir: Path) -> dict[str, str]:
+    """The variables of the `watchdog` service: it runs the lab's own watchdog in the stack, on the
+    host's network and process table, as the user who brought the stack up, with the run root (the
+    fault journal, the runs' timelines), the source tree (docker-compose.yml, for the reverts that
+    recreate a service) and the engine's socket at the paths the host sees them."""
+    socket = docker_socket()
+    try:
+        socket_gid = socket.stat().st_gid
+    except OSError:
+        socket_gid = 0
+    return {
+        "LAB_ROOT": str(run_dir.parent),
+        "LAB_SOURCE": str(compose_file().parent),
+        "LAB_COMPOSE_FILE_PATH": str(compose_file()),
+        "LAB_DOCKER_SOCKET": str(socket),
+        "LAB_UID": str(os.getuid()),
+        "LAB_GID": str(os.getgid()),
+        "LAB_DOCKER_GID": str(socket_gid),
+    }
 
 
 def proxy_links(pooled: bool) -> list[dict[str, Any]]:

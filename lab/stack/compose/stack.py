@@ -48,6 +48,7 @@ from lab.stack.config import StackConfig
 from lab.stack.engine import engine
 from lab.stack.state import ServiceState, StackState
 
+WATCHDOG = "watchdog"  # the in-stack fault watchdog's service (and profile) in docker-compose.yml
 LEFTOVERS = ("compose.env", "arcade.env", "toxiproxy.json")  # what `down` removes; secrets.json goes with the data
 
 
@@ -107,10 +108,12 @@ class ComposeStack(StackBase):
                 try:
                     progress(f"docker compose up ({self.project}) ...")
                     self._compose("up", "-d", "--no-build", "--scale", f"web={self.config.web.workers}",
-                                  *[COMPOSE_NAME[s] for s in state.services], env=env, profiles=_profiles(state))
+                                  *[COMPOSE_NAME[s] for s in state.services], WATCHDOG, env=env,
+                                  profiles=_profiles(state))
                     progress("waiting for every service to answer ...")
                     for name in state.services:
                         self.await_service(name)
+                    self.await_watchdog()
                     break
                 except BaseException as exc:
                     with contextlib.suppress(Exception):
@@ -156,7 +159,7 @@ class ComposeStack(StackBase):
         args = ["down", "--remove-orphans", "--timeout", "10"]
         if volumes:
             args.append("--volumes")
-        self._compose(*args, env=env, profiles=("pooler",), timeout=300)
+        self._compose(*args, env=env, profiles=("pooler", WATCHDOG), timeout=300)
         for volume in anonymous:
             with contextlib.suppress(Exception):
                 self.client.api.remove_volume(volume)
@@ -277,6 +280,19 @@ class ComposeStack(StackBase):
 
     # --- hooks of the common base ----------------------------------------------------------------
 
+    def watchdog(self) -> dict[str, Any] | None:
+        """The in-stack fault watchdog's container, if it runs."""
+        return next(iter(self.project_api.running(WATCHDOG)), None)
+
+    def await_watchdog(self, timeout: float = 30.0) -> None:
+        """Wait until the fault watchdog runs and watches the journal (its first log line)."""
+        def watching() -> bool:
+            return self.watchdog() is not None and "watching" in self.project_api.logs(WATCHDOG, 20)
+
+        if not procs.wait_until(watching, timeout, 0.2):
+            tail = self.project_api.logs(WATCHDOG, 5).replace("\n", " | ") or "no output"
+            raise StackError(f"stack '{self.name}': the fault watchdog did not start within {timeout:.0f} s ({tail})")
+
     def _handle(self, name: str) -> Service:
         return ComposeService(self, name)
 
@@ -383,7 +399,7 @@ def _of(found: list[dict[str, Any]], service: str) -> list[dict[str, Any]]:
 
 
 def _profiles(state: StackState) -> tuple[str, ...]:
-    return ("pooler",) if "pooler" in state.services else ()
+    return (WATCHDOG, "pooler") if "pooler" in state.services else (WATCHDOG,)
 
 
 def _ready_url(state: StackState, name: str) -> str:
