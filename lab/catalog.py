@@ -109,10 +109,12 @@ class Catalog:
         known = [p.stem for p in self.scenario_files()]
         raise UsageError(f"unknown scenario '{name_or_path}'{did_you_mean(name_or_path, known)}")
 
-    def load(self, path: Path, runbooks: list[str] | None = None) -> tuple[Scenario, str]:
+    def load(self, path: Path, runbooks: list[str] | None = None, seed: int | None = None) -> tuple[Scenario, str]:
         """(Scenario, its text), its runbook and original path valid too; UsageError naming the file and field.
 
-        `runbooks`: the runbook names to accept (default: those beside the file, else the catalog's)."""
+        `runbooks`: the runbook names to accept (default: those beside the file, else the catalog's).
+        `seed`: the variant of a scenario with `variants:` to return (its concrete text, `seed: N` in
+        it; lab.core.variants); None: the scenario as written."""
         try:
             text = path.read_text()
         except OSError as exc:
@@ -126,7 +128,27 @@ class Catalog:
             raise UsageError(f"{display(path)}: {exc}") from None
         self.runbook(scenario.runbook, near=path)  # the runbook's machine part must be valid too
         self.original(scenario, near=path)  # and its original path
+        if seed is not None and scenario.variants is not None:
+            scenario, text = self.variant(scenario, text, seed, known_runbooks, path)
         return scenario, text
+
+    def variant(self, scenario: Scenario, text: str, seed: int, runbooks: list[str], path: Path) -> tuple[Scenario, str]:
+        """The concrete scenario `seed` gives (validated like any scenario file)."""
+        import yaml
+
+        from lab.core import variants
+
+        assert scenario.variants is not None
+        if not 0 <= seed <= variants.MAX_SEED:
+            raise UsageError(f"--seed {seed}: use a whole number from 0 to {variants.MAX_SEED}")
+        chosen = variants.choose(scenario.variants, [f.id for f in scenario.faults], seed)
+        doc = variants.apply(yaml.safe_load(text), chosen)
+        concrete = f"# {scenario.id}, the variant of seed {seed} (lab.core.variants)\n" + yaml.safe_dump(
+            doc, sort_keys=False, allow_unicode=True, width=1000)
+        try:
+            return parse_scenario(concrete, FAULT_PARAMS, runbooks, ACTIONS, alert_names()), concrete
+        except ScenarioInvalid as exc:
+            raise UsageError(f"{display(path)}: the variant of seed {seed}: {exc}") from None
 
     # --- runbooks ------------------------------------------------------------------------------
 

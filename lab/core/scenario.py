@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from lab.core.errors import did_you_mean, first_error, yaml_mapping
 from lab.core.runbook import ScoringConfig
+from lab.core.variants import MAX_SEED, Variants, whole_range
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
@@ -183,6 +184,9 @@ class Scenario(_Model):
     scoring: ScoringConfig | None = Field(None, description="weights and par times; default: the runbook's")
     autopilot: list[ResponderStep] = Field(min_length=1)
     wrong_turns: list[ResponderStep] = Field(default_factory=list)
+    variants: Variants | None = Field(None, description="what may differ between teams (lab.core.variants)")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="the seed of the variant this scenario is "
+                                                                  "(written by the lab into a run's copy)")
 
     @field_validator("faults")
     @classmethod
@@ -219,6 +223,7 @@ def parse_scenario(
     except ValidationError as exc:
         raise ScenarioInvalid(first_error(exc, Scenario)) from None
     _check_faults(scenario, fault_params)
+    _check_variants(scenario, fault_params)
     _check_after(scenario, alerts)
     if isinstance(scenario.success.causes_gone, list):
         ids = [s.id for s in scenario.faults]
@@ -247,6 +252,37 @@ def _check_faults(scenario: Scenario, fault_params: Mapping[str, type[BaseModel]
             model.model_validate(step.params)
         except ValidationError as exc:
             raise ScenarioInvalid(first_error(exc, model, prefix=("faults", i, "params"))) from None
+
+
+def _check_variants(scenario: Scenario, fault_params: Mapping[str, type[BaseModel]]) -> None:
+    """Every varied parameter names a fault step and one of its kind's parameters, and every value
+    it can take (both ends of a range, each choice) is valid there; every varied hint exists."""
+    if scenario.variants is None:
+        return
+    ids = [s.id for s in scenario.faults]
+    for key, spec in scenario.variants.params.items():
+        where = f"variants.params.{key}"
+        fault_id, _, param = key.partition(".")
+        if fault_id not in ids or not param:
+            raise ScenarioInvalid(f"{where}: name a fault step and its parameter as <fault id>.<param>; "
+                                  f"fault ids: {', '.join(ids)}")
+        step = scenario.fault(fault_id)
+        model = fault_params[step.kind]
+        if param not in model.model_fields:
+            raise ScenarioInvalid(f"{where}: {step.kind} has no parameter '{param}'"
+                                  f"{did_you_mean(param, list(model.model_fields))}")
+        for value in spec.candidates(whole_range(spec)):
+            try:
+                model.model_validate({**step.params, param: value})
+            except ValidationError as exc:
+                raise ScenarioInvalid(f"{where}: the value {value!r} is not valid for {step.kind}: "
+                                      f"{first_error(exc, model)}") from None
+    hint_ids = [h.id for h in scenario.hints]
+    for hint_id, texts in scenario.variants.hints.items():
+        if hint_id not in hint_ids:
+            raise ScenarioInvalid(f"variants.hints.{hint_id}: unknown hint{did_you_mean(hint_id, hint_ids)}")
+        if not texts or not all(isinstance(t, str) and t.strip() for t in texts):
+            raise ScenarioInvalid(f"variants.hints.{hint_id}: give one or more non-empty wordings")
 
 
 def _check_reference(where: str, ref: str | None, scenario: Scenario, alerts: Collection[str]) -> None:

@@ -16,6 +16,8 @@ class HogParams(Params):
     connections: int = Field(10, ge=1, le=5000)
     state: Literal["idle", "idle_in_transaction"] = "idle_in_transaction"
     ramp_s: float = Field(0.0, ge=0, le=3600, description="open them gradually, as a leak grows")
+    application_name: str = Field("arcade", pattern=r"^[a-z][a-z0-9_.-]{0,39}$",
+                                  description="what the sessions call themselves (pg_stat_activity.application_name)")
 
 
 def holder(ctx: FaultContext) -> Helper:
@@ -38,7 +40,7 @@ def held(ctx: FaultContext) -> list[int]:
 
 def inject(ctx: FaultContext, p: HogParams) -> dict[str, Any]:
     # all at once: wait until they are held (or the server is full); a ramp: do not wait
-    return start_holder(ctx, "arcade", "--connections", str(p.connections), "--session-state", p.state,
+    return start_holder(ctx, p.application_name, "--connections", str(p.connections), "--session-state", p.state,
                         "--ramp-s", str(p.ramp_s), ready=p.connections if p.ramp_s == 0 else 0)
 
 

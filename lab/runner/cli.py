@@ -137,16 +137,21 @@ def _stack_for(scenario, name: str, root: Path | None,  # type: ignore[no-untype
                    "when the facilitator says so (the console's Start button, or `gameday start`).")
 @click.option("--start-after", type=Duration(), default=None, metavar="DURATION",
               help="With or without --lobby: start the clock by itself this long after the lobby opens (90s, 5m).")
+@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=None,
+              help="Play the variant of this seed, for a scenario that declares `variants:` (what differs between "
+                   "teams); the seed is recorded with the run, so the same seed replays the same faults. Default: "
+                   "the scenario as written.")
 @stack_options
 def drill(scenario_ref: str, team: str, responder: str | None, speed: float, keep_stack: bool, quiet: bool,
           steady_timeout: float, kind: str | None, with_console: bool, token_file: Path | None,
-          show_team_token: bool, lobby: bool, start_after: float | None, name: str, root: Path | None) -> None:
+          show_team_token: bool, lobby: bool, start_after: float | None, seed: int | None, name: str,
+          root: Path | None) -> None:
     """Run a scenario: check the steady state, inject its faults on schedule, record everything.
 
     With people responding, the drill ends when the team declares the incident resolved (`gameday
     resolve`) and the fix holds through the scenario's relapse window ("resolved"), or does not
     ("resolved too early"), or at the time limit."""
-    scenario, text = CATALOG.load(CATALOG.resolve(scenario_ref))
+    scenario, text = CATALOG.load(CATALOG.resolve(scenario_ref), seed=seed)
     if (token_file is not None or show_team_token) and not with_console:
         raise UsageError("--token-file and --show-team-token are for the console: add --console")
     web = _console(name, root, token_file, show_team_token) if with_console else None  # stopped on every path

@@ -175,6 +175,7 @@ class Drill(PeopleMixin):
                     "scenario": self.scenario.id, "team": self.options.team, "speed": self.options.speed,
                     "responder": self.options.responder, "run_id": self.run_id,
                     "time_limit_s": self.scenario.time_limit_s,
+                    **({"seed": self.scenario.seed} if self.scenario.seed is not None else {}),
                     "started_wall": round(time.time() - self.clock.now() / self.options.speed, 3),
                     **({"started_by": started_by} if started_by else {}),
                 })

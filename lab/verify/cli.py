@@ -10,6 +10,7 @@ import signal
 import socket
 import threading
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from rich.table import Table
 
 from lab.catalog import CATALOG
 from lab.core.scenario import Scenario
+from lab.core.variants import seeds_for
 from lab.errors import UsageError, display
 from lab.stack.state import default_root
 from lab.verify.junit import junit_xml
@@ -31,9 +33,11 @@ console = Console(highlight=False)
 COLOURS = {Status.PASSED: "green", Status.FAILED: "red", Status.ERROR: "red", Status.SKIPPED: "yellow"}
 
 
-def load_scenarios(refs: tuple[str, ...]) -> list[tuple[Path, Scenario, str, float]]:
-    """(path, scenario, text, seconds to validate) for each SCENARIO (all of scenarios/ by default);
-    UsageError on the first unknown or invalid one, before anything starts."""
+def load_scenarios(refs: tuple[str, ...], variants: int = 0) -> list[tuple[Path, Scenario, str, float]]:
+    """(path, scenario, text, seconds to validate) for each SCENARIO (all of scenarios/ by default),
+    and with `variants` N, for N seeds of each scenario that declares variants (its concrete
+    variants, seeds derived from its id: the same N seeds on every run); UsageError on the first
+    unknown or invalid one, before anything starts."""
     paths = [CATALOG.resolve(ref) for ref in refs] if refs else CATALOG.scenario_files()
     if not paths:
         raise UsageError(f"no scenarios in {display(CATALOG.scenario_dir)}; name scenario files as arguments")
@@ -44,7 +48,12 @@ def load_scenarios(refs: tuple[str, ...]) -> list[tuple[Path, Scenario, str, flo
         seen.add(path.resolve())
         began = time.monotonic()
         scenario, text = CATALOG.load(path)
-        out.append((path, scenario, text, time.monotonic() - began))
+        if variants and scenario.variants is not None:
+            for seed in seeds_for(zlib.crc32(scenario.id.encode()), variants):
+                began = time.monotonic()
+                out.append((path, *CATALOG.load(path, seed=seed), time.monotonic() - began))
+        else:
+            out.append((path, scenario, text, time.monotonic() - began))
     return out
 
 
@@ -95,16 +104,19 @@ def summary(reports: list[ScenarioReport], seconds: float) -> Table:
               help="Scenarios verified at once, each in a process, on stacks and ports of its own.")
 @click.option("--steady-timeout", type=click.FloatRange(1, 3600), default=30.0, show_default=True,
               help="Seconds a drill waits for the steady state.")
+@click.option("--variants", type=click.IntRange(0, 100), default=0, show_default=True, metavar="N",
+              help="Verify N seeded variants of each scenario that declares `variants:` (what differs between "
+                   "teams), instead of the scenario as written; the seeds are the same on every run.")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), envvar="GAMEDAY_ROOT", default=None,
               help="Run root [default: .gameday, or $GAMEDAY_ROOT]; verify works under <root>/verify/.")
 def verify(refs: tuple[str, ...], mode: str, junit_path: Path | None, speed: float, jobs: int,
-           steady_timeout: float, root: Path | None) -> int:
+           steady_timeout: float, variants: int, root: Path | None) -> int:
     """Check that scenarios still break the site and still heal (all of scenarios/ by default):
     steady state, each fault's symptom, recovery by the autopilot at or above par, the wrong-turns
     responder below it. Exit 0 all passed, 1 a check failed, 2 bad input."""
     check_stack_mode(mode)
     _check_junit(junit_path)
-    loaded = load_scenarios(refs)
+    loaded = load_scenarios(refs, variants)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     work = (root or default_root()) / "verify" / stamp
     options = VerifyOptions(stack=mode, speed=speed, root=work, steady_timeout_s=steady_timeout)
@@ -119,7 +131,7 @@ def verify(refs: tuple[str, ...], mode: str, junit_path: Path | None, speed: flo
         if jobs == 1:  # in this process
             return ScenarioVerify(index, path, display(path), scenario, text, validate_s, options, cancel,
                                   printer).run()
-        return spawn(index, path, display(path), scenario.id, options, workers, printer)
+        return spawn(index, path, display(path), scenario, options, workers, printer)
 
     def halt(_sig: int, _frame: object) -> None:
         cancel.halt()

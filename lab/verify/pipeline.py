@@ -45,6 +45,11 @@ def open_stack(mode: str, name: str, root: Path, config: StackConfig) -> Stack:
     return stack_opener.open_stack(name, root, mode, config)
 
 
+def report_id(scenario: Scenario) -> str:
+    """How a scenario is named in verify's reports: its id, and the seed of a variant (id@seed)."""
+    return scenario.id if scenario.seed is None else f"{scenario.id}@{scenario.seed}"
+
+
 def check_stack_mode(mode: str) -> None:
     """Refuse, before anything starts, a kind of stack that cannot run here (MissingDependencyError:
     no Docker engine, no Compose CLI, images not built: the kind's own preflight says which)."""
@@ -128,7 +133,7 @@ class ScenarioVerify:
         self.dir = (options.root / f"{index:02d}-{scenario.id}").absolute()
         # Compose project names are machine-wide: the run's token keeps two verify runs apart.
         self.name = f"v{index}-{options.token}-{scenario.id}"[:32].rstrip("-_")
-        self.report = ScenarioReport(scenario.id, display, options.stack, options.speed)
+        self.report = ScenarioReport(report_id(scenario), display, options.stack, options.speed)
         self.down_s = 0.0
         self.down_problems: list[str] = []
         self.failed_run: Path | None = None

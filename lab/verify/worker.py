@@ -24,7 +24,8 @@ from pathlib import Path
 
 from lab.catalog import CATALOG
 from lab.verify.model import Check, ScenarioReport, error
-from lab.verify.pipeline import Cancel, ScenarioVerify, VerifyOptions
+from lab.core.scenario import Scenario
+from lab.verify.pipeline import Cancel, ScenarioVerify, VerifyOptions, report_id
 
 CHECK, REPORT = "@verify-check ", "@verify-report "
 
@@ -55,13 +56,14 @@ class Workers:
                     proc.send_signal(signal.SIGTERM)
 
 
-def spawn(index: int, path: Path, display: str, scenario_id: str, options: VerifyOptions, workers: Workers,
+def spawn(index: int, path: Path, display: str, scenario: Scenario, options: VerifyOptions, workers: Workers,
           on_check: Callable[[ScenarioReport, Check], None]) -> ScenarioReport:
-    """Verify one scenario in a worker process; its checks are passed on as they come."""
+    """Verify one scenario (or one seeded variant of it) in a worker process; its checks are passed on as they come."""
     argv = [sys.executable, "-m", "lab.verify.worker", "--index", str(index), "--display", display,
             "--stack", options.stack, "--speed", repr(options.speed), "--root", str(options.root),
-            "--steady-timeout", repr(options.steady_timeout_s), "--token", options.token, str(path)]
-    live = ScenarioReport(scenario_id, display, options.stack, options.speed)
+            "--steady-timeout", repr(options.steady_timeout_s), "--token", options.token,
+            *(["--seed", str(scenario.seed)] if scenario.seed is not None else []), str(path)]
+    live = ScenarioReport(report_id(scenario), display, options.stack, options.speed)
     began = time.monotonic()
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, text=True,
@@ -99,13 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--steady-timeout", type=float, required=True)
     parser.add_argument("--token", required=True)
+    parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("path", type=Path)
     args = parser.parse_args(argv)
     cancel = Cancel()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda _s, _f: cancel.halt())
     began = time.monotonic()
-    scenario, text = CATALOG.load(args.path)
+    scenario, text = CATALOG.load(args.path, seed=args.seed)
     options = VerifyOptions(stack=args.stack, speed=args.speed, root=args.root, steady_timeout_s=args.steady_timeout,
                             token=args.token)
 
