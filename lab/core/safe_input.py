@@ -103,7 +103,7 @@ def load_json(data: bytes | str, limits: Limits = BODY) -> Any:
     if not text.strip():
         raise InputInvalid("empty: expected a JSON value")
     try:
-        value = json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_no_constant)
+        value = json.loads(text, object_pairs_hook=unique_object, parse_constant=_no_constant)
     except InputInvalid:
         raise
     except json.JSONDecodeError as exc:
@@ -215,7 +215,8 @@ def _yaml_message(exc: yaml.YAMLError) -> str:
 # --- JSON --------------------------------------------------------------------------------------
 
 
-def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict (json's object_pairs_hook); InputInvalid on a repeated key."""
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
