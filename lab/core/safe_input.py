@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import parse_qsl
 
 import yaml
 
@@ -114,6 +115,30 @@ def load_json(data: bytes | str, limits: Limits = BODY) -> Any:
         raise InputInvalid(f"not valid JSON: {_first_line(str(exc))}") from None
     check_depth(value, limits.max_depth)
     return value
+
+
+def load_form(data: bytes, limits: Limits = BODY) -> list[tuple[str, str]]:
+    """An application/x-www-form-urlencoded body as (name, value) pairs: size-checked, and every
+    name and value strict UTF-8 once percent-decoded (InputInvalid naming the field and offset)."""
+    check_size(data, limits)
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise InputInvalid(f"form body: byte 0x{data[exc.start:exc.start + 1].hex()} at offset {exc.start} "
+                           "is not URL-encoded") from None
+    out = []
+    for name, value in parse_qsl(text, keep_blank_values=True, encoding="latin-1"):  # latin-1: bytes as they came
+        fields = []
+        for part in (name, value):
+            raw = part.encode("latin-1")
+            try:
+                fields.append(raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                shown = _short(name.encode("latin-1").decode("utf-8", errors="replace"))
+                raise InputInvalid(f"form field {shown}: not UTF-8: byte 0x{raw[exc.start:exc.start + 1].hex()} "
+                                   f"at offset {exc.start}") from None
+        out.append((fields[0], fields[1]))
+    return out
 
 
 def expect(data: Any, kind: type | tuple[type, ...], what: str) -> Any:
