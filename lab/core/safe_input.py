@@ -50,10 +50,19 @@ VALUE = Limits(max_bytes=64 << 10, max_depth=16, max_nodes=10_000)  # one KEY=VA
 
 
 def check_size(data: bytes | str, limits: Limits = SCENARIO) -> None:
-    """InputInvalid when `data` is bigger than the limit (str is measured in UTF-8 bytes)."""
+    """InputInvalid when `data` is bigger than the limit (str is measured in UTF-8 bytes), or is
+    a str that cannot be UTF-8 (an argument decoded with surrogateescape from bytes that were not)."""
     size = len(data) if isinstance(data, bytes) else _utf8_len(data, limits.max_bytes)
     if size > limits.max_bytes:
         raise InputInvalid(f"larger than the limit of {_human(limits.max_bytes)}")
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            code = ord(data[exc.start])
+            shown = f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"U+{code:04X}"
+            at = len(data[:exc.start].encode("utf-8", errors="surrogateescape"))
+            raise InputInvalid(f"not UTF-8: {shown} at offset {at}") from None
 
 
 def decode(data: bytes, limits: Limits = SCENARIO) -> str:
@@ -179,6 +188,9 @@ def _check_events(text: str, limits: Limits) -> None:
             try:
                 event = loader.get_event()
             except yaml.YAMLError as exc:
+                if "maximum nesting depth" in str(exc):  # libyaml's own bound (1,000) met before ours
+                    mark = getattr(exc, "problem_mark", None)
+                    raise InputInvalid(f"line {mark.line + 1 if mark else 1}: nested deeper than {limits.max_depth} levels") from None
                 raise InputInvalid(_yaml_message(exc)) from None
             if event is None or isinstance(event, yaml.StreamEndEvent):
                 return
