@@ -221,7 +221,7 @@ def _check_events(text: str, limits: Limits) -> None:
         loader.dispose()
 
 
-class _StrictLoader(_Loader):  # type: ignore[misc,valid-type]
+class _StrictLoader(_Loader):  # type: ignore[misc]
     """The safe loader, with duplicate mapping keys an error naming their line."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
