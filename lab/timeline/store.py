@@ -19,6 +19,7 @@ import orjson
 
 from lab.core.timeline import Event, Source
 from lab.errors import display
+from lab.stack.files import after_torn_line
 
 log = logging.getLogger("lab.timeline")
 
@@ -50,7 +51,7 @@ class TimelineStore:
                     actor=actor,
                     data=data or {},
                 )
-                os.write(fd, _after_torn_line(fd) + event.to_json_bytes() + b"\n")
+                os.write(fd, after_torn_line(fd) + event.to_json_bytes() + b"\n")
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -119,13 +120,6 @@ _SOURCES = {s.value: s for s in Source}
 def _event(r: dict) -> Event:  # type: ignore[type-arg]
     return Event(r["id"], r["wall"], r["offset_s"], _SOURCES[r["source"]], r["kind"], r["actor"], r.get("data") or {},
                  r.get("v", 1))
-
-
-def _after_torn_line(fd: int) -> bytes:
-    """A newline when the file ends mid-line (a writer died mid-write), so the torn line stays
-    alone and the next event is not glued to it; else nothing."""
-    size = os.fstat(fd).st_size
-    return b"\n" if size and os.pread(fd, 1, size - 1) != b"\n" else b""
 
 
 def _last_id(fd: int) -> int:
