@@ -176,3 +176,14 @@ PROXY_EXTRA = [Case("empty", b"", "empty: expected a JSON value"),
 def test_proxy_with_a_hostile_config_file_does_not_start(gameday_in, tmp_path, case):
     (tmp_path / "toxiproxy.json").write_bytes(case.data)
     refused(gameday_in("proxy", "-config", "toxiproxy.json", "-port", "0", timeout=15), "toxiproxy.json: ", case.says)
+
+
+def test_an_endless_file_is_read_no_further_than_the_limit():
+    """/dev/zero never ends: the reader stops at the limit + 1 byte and says so."""
+    from lab.errors import UsageError
+    from lab.inputs import read_yaml
+
+    started = time.monotonic()
+    with pytest.raises(UsageError, match=r"^/dev/zero: larger than the limit of 1 MiB$"):
+        read_yaml(Path("/dev/zero"))
+    assert time.monotonic() - started < 2.0
