@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lab.core.safe_input import SCENARIO, InputInvalid, Limits, decode, load_json, load_yaml
+from lab.core.safe_input import SCENARIO, InputInvalid, Limits, decode, load_yaml
 from lab.errors import UsageError, display
 
 
@@ -47,16 +47,6 @@ def read_yaml(path: Path, limits: Limits = SCENARIO, error: type[UsageError] = U
     data = read_capped(path, limits, error, name)
     try:
         return load_yaml(data, limits)
-    except InputInvalid as exc:
-        raise error(f"{name or display(path)}: {exc}") from None
-
-
-def read_json(path: Path, limits: Limits = SCENARIO, error: type[UsageError] = UsageError,
-              name: str | None = None) -> Any:
-    """The JSON data of `path` (see safe_input.load_json); `error` naming the file."""
-    data = read_capped(path, limits, error, name)
-    try:
-        return load_json(data, limits)
     except InputInvalid as exc:
         raise error(f"{name or display(path)}: {exc}") from None
 
