@@ -7,7 +7,7 @@
 
 Every failure is `InputInvalid` whose str() is one line without the file name (the caller names
 the file or endpoint): `not UTF-8: byte 0xe9 at offset 17`, `line 4: duplicate key 'id'`,
-`nested deeper than 64 levels at line 1`, `YAML aliases (*name) are not allowed at line 3`.
+`line 1: nested deeper than 64 levels`, `line 3: YAML aliases (*a) are not allowed; write the value out`.
 Limits are data (`Limits`), so a caller that needs more room says so. Nothing here reads a
 file: lab.inputs holds the thin wrappers that read at most limit + 1 bytes.
 """
