@@ -25,6 +25,7 @@ from lab.core.runbook import Hypothesis, Runbook, RunbookInvalid, VocabularyInva
 from lab.core.scenario import Scenario, ScenarioInvalid, parse_scenario
 from lab.errors import UsageError, display
 from lab.faults import FAULT_PARAMS
+from lab.inputs import read_text
 from lab.monitor.rules import default_rules
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -42,12 +43,9 @@ VOCABULARY = "hypotheses.yaml"  # the causes teams name, shared by the runbooks 
 
 def load_vocabulary(path: Path) -> list[Hypothesis]:
     """The shared hypothesis vocabulary (none when the file is absent), or UsageError naming the entry."""
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
+    if not path.exists():
         return []
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{display(path)}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    text = read_text(path)
     try:
         return parse_vocabulary(text)
     except VocabularyInvalid as exc:
@@ -56,10 +54,7 @@ def load_vocabulary(path: Path) -> list[Hypothesis]:
 
 def load_runbook(path: Path) -> Runbook:
     """A validated Runbook, or UsageError `runbooks/x.md: steps[2].match.acton: unknown field; ...`."""
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise UsageError(f"{display(path)}: cannot read: {exc.strerror}") from None
+    text = read_text(path)
     shared = load_vocabulary(path.parent / VOCABULARY)
     if not shared and path.parent != CATALOG_RUNBOOKS:
         shared = load_vocabulary(CATALOG_RUNBOOKS / VOCABULARY)  # a runbook elsewhere uses the lab's words
@@ -72,9 +67,7 @@ def load_runbook(path: Path) -> Runbook:
 def load_original(path: Path) -> OriginalPath:
     """A validated original path, or UsageError `scenarios/originals/x.yaml: steps[2].at_min: ...`."""
     try:
-        return parse_original(path.read_text())
-    except OSError as exc:
-        raise UsageError(f"{display(path)}: cannot read: {exc.strerror}") from None
+        return parse_original(read_text(path))
     except OriginalInvalid as exc:
         raise UsageError(f"{display(path)}: {exc}") from None
 
@@ -115,10 +108,7 @@ class Catalog:
         `runbooks`: the runbook names to accept (default: those beside the file, else the catalog's).
         `seed`: the variant of a scenario with `variants:` to return (its concrete text, `seed: N` in
         it; lab.core.variants); None: the scenario as written."""
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+        text = read_text(path)
         known_runbooks = runbooks if runbooks is not None else self.runbook_names(_beside(path, "runbooks"))
         if not known_runbooks:
             known_runbooks = self.runbook_names()
@@ -137,12 +127,13 @@ class Catalog:
         import yaml
 
         from lab.core import variants
+        from lab.core.safe_input import load_yaml
 
         assert scenario.variants is not None
         if not 0 <= seed <= variants.MAX_SEED:
             raise UsageError(f"--seed {seed}: use a whole number from 0 to {variants.MAX_SEED}")
         chosen = variants.choose(scenario.variants, [f.id for f in scenario.faults], seed)
-        doc = variants.apply(yaml.safe_load(text), chosen)
+        doc = variants.apply(load_yaml(text), chosen)
         concrete = f"# {scenario.id}, the variant of seed {seed} (lab.core.variants)\n" + yaml.safe_dump(
             doc, sort_keys=False, allow_unicode=True, width=1000)
         try:

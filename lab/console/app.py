@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from lab.console.info import info_path
+from lab.core.safe_input import InputInvalid, Limits, load_form
 from lab.console.state import EXTENSION, Conflict, ConsoleState
 from lab.errors import LabError, UsageError
 
@@ -48,6 +49,19 @@ def create_app(config: ConsoleConfig) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.extensions[EXTENSION] = ConsoleState(config.stack, config.root, config.scenario_dir)
+
+    @app.before_request
+    def strict_form() -> Any:
+        """A form body must be UTF-8 once decoded (Werkzeug would keep bad escapes as text);
+        before the CSRF check, which reads the form from the body cached here."""
+        if request.mimetype != "application/x-www-form-urlencoded":
+            return None
+        try:
+            load_form(request.get_data(cache=True), Limits(max_bytes=int(app.config["MAX_CONTENT_LENGTH"])))
+        except InputInvalid as exc:
+            return _error(400, f"Error: {request.path}: {exc}; nothing was done.")
+        return None
+
     CSRFProtect(app)
     for blueprint in (auth.bp, team.bp, facilitator.bp, history.bp, stream.bp):
         app.register_blueprint(blueprint)

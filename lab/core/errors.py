@@ -78,18 +78,15 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
 
 
 def yaml_mapping(text: str, expected: str) -> dict[str, Any]:
-    """Parse YAML text that must be a mapping; ValueError 'not valid YAML at line N' or
+    """Parse YAML text that must be a mapping, through lab.core.safe_input (size, depth, no aliases,
+    no duplicate keys, no Python tags); ValueError 'not valid YAML at line N: ...' or
     'expected <expected>, got <type>' otherwise (empty text is an empty mapping)."""
-    import yaml
+    from lab.core.safe_input import InputInvalid, expect, load_yaml
 
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ValueError(f"not valid YAML{where}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ValueError(f"expected {expected}, got {type(data).__name__}")
-    return data
+        data = load_yaml(text)
+        if data is None:
+            return {}
+        return expect(data, dict, expected)  # type: ignore[no-any-return]
+    except InputInvalid as exc:
+        raise ValueError(str(exc)) from None

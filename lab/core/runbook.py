@@ -18,11 +18,11 @@ from functools import lru_cache
 from types import EllipsisType
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lab.core import acts
 from lab.core.errors import did_you_mean, first_error
+from lab.core.safe_input import InputInvalid, load_yaml
 from lab.core.shell import SHELL_ONLY_ACTS
 from lab.core.timeline import Event
 
@@ -380,7 +380,7 @@ def machine_part(text: str) -> tuple[dict[str, Any], str]:
             block = found.group(1)
     if block is None:
         raise RunbookInvalid("no machine-readable part: add front matter (--- ... ---) or a ```yaml runbook block")
-    data = _yaml(block, RunbookInvalid, "block line")
+    data = _yaml(block, RunbookInvalid, "machine-readable block")
     if not isinstance(data, dict):
         raise RunbookInvalid("expected a mapping with id, title, steps, anti_patterns, forbidden, comms, ...")
     return data, body
@@ -389,10 +389,9 @@ def machine_part(text: str) -> tuple[dict[str, Any], str]:
 def _yaml(text: str, error: type[ValueError], where: str) -> Any:
     """YAML text as data, or `error` saying where it stopped parsing."""
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise error(f"not valid YAML{f' at {where} {mark.line + 1}' if mark else ''}") from None
+        return load_yaml(text)
+    except InputInvalid as exc:
+        raise error(f"{where}: {exc}" if where else str(exc)) from None
 
 
 class VocabularyInvalid(ValueError):
@@ -401,7 +400,7 @@ class VocabularyInvalid(ValueError):
 
 def parse_vocabulary(text: str) -> list[Hypothesis]:
     """The shared vocabulary (runbooks/hypotheses.yaml): a list of hypotheses with aliases and words."""
-    data = _yaml(text, VocabularyInvalid, "line")
+    data = _yaml(text, VocabularyInvalid, "")
     if not isinstance(data, list):
         raise VocabularyInvalid("expected a list of hypotheses ({id, aliases, words})")
     out = []

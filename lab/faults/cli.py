@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 from rich.console import Console
 from rich.table import Table
 
 from lab.core import lease
+from lab.core.safe_input import InputInvalid, load_value
 from lab.errors import UsageError
 from lab.faults import FAULTS, engine
 from lab.runner.cli import Duration
@@ -38,7 +38,10 @@ def parse_params(items: tuple[str, ...]) -> dict[str, object]:
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise UsageError(f"{item!r}: fault parameters are KEY=VALUE, e.g. connections=30")
-        params[key] = yaml.safe_load(raw) if raw else ""
+        try:
+            params[key] = load_value(raw) if raw else ""
+        except InputInvalid as exc:
+            raise UsageError(f"{key}=...: {exc}") from None
     return params
 
 

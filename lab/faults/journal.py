@@ -28,6 +28,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from lab.stack.files import after_torn_line
+
 
 JOURNAL = "faults.jsonl"  # the name of a stack's fault journal in its run dir
 
@@ -78,10 +80,10 @@ class FaultJournal:
         """Append whole lines under an exclusive lock, fsynced before returning."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = "".join(json.dumps(r, sort_keys=True) + "\n" for r in records).encode()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            os.write(fd, data)
+            os.write(fd, after_torn_line(fd) + data)  # a record glued to a torn line would be lost on read
             os.fsync(fd)
         finally:
             os.close(fd)

@@ -9,6 +9,7 @@ One line per event, flushed and fsynced as it is written:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from dataclasses import asdict, dataclass
@@ -84,7 +85,23 @@ class JsonlLog:
 def read_events(path: Path) -> list[dict[str, Any]]:
     """Every event in a JSONL file (an absent file has none)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         return []
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    out, skipped = [], []
+    for number, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:  # a torn last line (the monitor was killed mid-write), or not UTF-8
+            skipped.append(number)
+            continue
+        if isinstance(record, dict):
+            out.append(record)
+        else:
+            skipped.append(number)
+    if skipped:
+        logging.getLogger("lab.monitor").warning("warning: %s: skipped %d line(s) that are not events: line %s",
+                                                 path, len(skipped), ", ".join(map(str, skipped[:5])))
+    return out

@@ -117,16 +117,18 @@ def apply_overrides(rules: tuple[AlertRule, ...], overrides: dict[str, dict[str,
 
 def parse_assignment(text: str) -> tuple[str, str, Any]:
     """`NAME.FIELD=VALUE` (from the command line) -> (name, field, value parsed as YAML)."""
-    import yaml
+    from lab.core.safe_input import InputInvalid, load_value
 
     key, sep, raw = text.partition("=")
     name, dot, fld = key.strip().rpartition(".")
     if not sep or not dot or not name or not fld:
         raise RuleError(f"--rule {text}: expected NAME.FIELD=VALUE, e.g. SiteAvailabilityLow.for=5")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else raw
-    except yaml.YAMLError:
-        value = raw
+        value = load_value(raw)
+    except InputInvalid as exc:
+        if not str(exc).startswith("not valid YAML"):
+            raise RuleError(f"--rule {key.strip()}=...: {exc}") from None
+        value = raw  # not YAML: the text as written (an expression, a label)
     return name, fld, value
 
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from lab.core import safe_input
+
 __all__ = [
     "DecodeError", "FloatLiteral", "Field", "RawNumber", "assign", "decode", "dumps", "format_float32",
     "kind_of", "to_float32", "value_type_error",
@@ -54,7 +56,8 @@ class _Constant(Exception):
     pass
 
 
-_DECODER = json.JSONDecoder(parse_float=FloatLiteral, parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(parse_float=FloatLiteral, parse_constant=_reject_constant,
+                            object_pairs_hook=safe_input.unique_object)
 
 
 def _quote_char(c: str) -> str:
@@ -88,14 +91,24 @@ def _context_is_array(text: str, pos: int) -> bool:
 
 
 def decode(raw: bytes) -> Any:
-    """Decode the first JSON value of ``raw`` the way ``json.NewDecoder(r).Decode`` would."""
-    text = raw.decode("utf-8", errors="replace")
+    """Decode the first JSON value of ``raw`` the way ``json.NewDecoder(r).Decode`` would, within
+    the lab's limits for any body (lab.core.safe_input.BODY): not past 1 MiB, strict UTF-8 (Go
+    would put U+FFFD in place of bad bytes), no repeated key (Go keeps the last), 64 levels deep."""
+    try:
+        text = safe_input.decode(raw, safe_input.BODY)
+    except safe_input.InputInvalid as exc:
+        raise DecodeError(str(exc)) from None
     start = len(text) - len(text.lstrip(" \t\r\n"))
     if start == len(text):
         raise DecodeError("EOF")
     try:
         value, _end = _DECODER.raw_decode(text, start)
+        safe_input.check_depth(value, safe_input.BODY.max_depth)
         return value
+    except safe_input.InputInvalid as exc:
+        raise DecodeError(str(exc)) from None
+    except RecursionError:
+        raise DecodeError(f"nested deeper than {safe_input.BODY.max_depth} levels") from None
     except _Constant as exc:
         raise DecodeError(f"invalid character {_quote_char(str(exc)[0])} looking for beginning of value")
     except json.JSONDecodeError as exc:

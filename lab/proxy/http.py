@@ -13,6 +13,7 @@ The API is small and never on the data path, so speed here is not a concern.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -20,12 +21,14 @@ from http import HTTPStatus
 from typing import Awaitable, Callable
 from urllib.parse import unquote, urlsplit
 
+from lab.core.safe_input import BODY
+
 log = logging.getLogger("lab.proxy.http")
 
 READ_TIMEOUT = 15.0
 IDLE_TIMEOUT = 60.0
 MAX_HEADER_BYTES = 1 << 20
-MAX_BODY_BYTES = 16 << 20
+MAX_BODY_BYTES = BODY.max_bytes  # an API body: a few proxies or toxics, never megabytes
 
 
 @dataclass
@@ -74,7 +77,7 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
                 pass
             return bytes(body)
         if len(body) + size > MAX_BODY_BYTES:
-            raise BadRequest("body too large")
+            raise BadRequest(f"body larger than the limit of {MAX_BODY_BYTES >> 20} MiB")
         body += await reader.readexactly(size)
         await reader.readexactly(2)
 
@@ -113,7 +116,7 @@ async def read_request(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
                 raise BadRequest("bad content-length")
             length = int(length_text)
             if length > MAX_BODY_BYTES:
-                raise BadRequest("body too large")
+                raise BadRequest(f"body larger than the limit of {MAX_BODY_BYTES >> 20} MiB")
             body = await reader.readexactly(length) if length else b""
         path = urlsplit(target).path if not target.startswith("/") else target.split("?", 1)[0]
         return Request(method, unquote(path), headers, body), keep
@@ -162,10 +165,12 @@ class HttpServer:
                     request, keep = await read_request(reader, writer)
                 except (EOFError, asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError):
                     return
-                except (BadRequest, asyncio.LimitOverrunError, ValueError):
+                except (BadRequest, asyncio.LimitOverrunError, ValueError) as exc:
+                    said = str(exc) if isinstance(exc, BadRequest) else "malformed request"
+                    body = json.dumps({"error": f"bad request: {said}", "status": 400}).encode() + b"\n"
                     writer.write(
-                        b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                        b"Connection: close\r\n\r\n400 Bad Request"
+                        b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+                        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body
                     )
                     return
                 try:

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import random
@@ -21,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from lab.core.safe_input import SCENARIO, InputInvalid, load_json
 from lab.errors import ConfigError, PortInUseError
+from lab.inputs import read_capped
 from lab.proxy import errors, model
 from lab.proxy.api import TOXIPROXY_VERSION, Api
 from lab.proxy.collection import ProxyCollection
@@ -47,14 +48,11 @@ class Options:
 
 def load_config(path: Path) -> list[model.ProxyInput]:
     """Read and check a ``--config`` file (a /populate array) before anything starts."""
+    raw = read_capped(path, SCENARIO, ConfigError, name=str(path))
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{path}: not valid JSON: {exc}") from None
+        data = load_json(raw, SCENARIO)
+    except InputInvalid as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     if not isinstance(data, list):
         raise ConfigError(f"{path}: expected a JSON array of proxies like /populate takes, got {type(data).__name__}")
     for i, entry in enumerate(data):

@@ -11,11 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lab.core.errors import first_error, yaml_mapping
+from lab.core.safe_input import InputInvalid, load_value
 from lab.errors import ConfigError
+from lab.inputs import read_text
 
 
 class _Section(BaseModel):
@@ -90,10 +91,7 @@ def load_config(path: str | Path | None = None, overrides: tuple[str, ...] | lis
     origin = "defaults"
     if path is not None:
         origin = str(path)
-        try:
-            text = Path(path).read_text()
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+        text = read_text(Path(path), error=ConfigError, name=str(path))
         try:
             data = yaml_mapping(text, "a mapping of sections (db, web, proxy, loadgen, pooler)")
         except ValueError as exc:
@@ -108,7 +106,11 @@ def apply_overrides(config: StackConfig, overrides: list[str], origin: str = "--
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"{origin} {item}: expected KEY=VALUE, e.g. --set web.access_mode=per-request")
-        _assign(data, key.strip(), yaml.safe_load(raw) if raw.strip() else raw, f"{origin} {item}")
+        try:
+            value = load_value(raw)
+        except InputInvalid as exc:
+            raise ConfigError(f"{origin} {_short(item)}: {exc}") from None
+        _assign(data, key.strip(), value, f"{origin} {item}")
     return _validate(data, origin)
 
 
@@ -128,3 +130,9 @@ def _validate(data: dict[str, Any], origin: str) -> StackConfig:
         return StackConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{origin}: {first_error(exc, StackConfig, unknown='key')}") from None
+
+
+def _short(item: str) -> str:
+    """A --set argument as an error message shows it: at most 60 characters, one line."""
+    one = item.replace("\n", "\\n")
+    return one if len(one) <= 60 else one[:57] + "..."

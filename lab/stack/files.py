@@ -1,4 +1,5 @@
-"""Write a file so that a reader sees the old content or the new one, never half of it."""
+"""Writing files safely: whole-file replacement a reader never sees half of, and appends that
+start on a fresh line after a torn one."""
 
 from __future__ import annotations
 
@@ -19,3 +20,10 @@ def write_atomic(path: Path | str, text: str, mode: int | None = None, owner: tu
     if owner is not None:
         os.chown(tmp, *owner)
     os.replace(tmp, target)
+
+
+def after_torn_line(fd: int) -> bytes:
+    """For an append-only JSONL file open on `fd`: a newline when it ends mid-line (a writer died
+    mid-write), so the torn line stays alone and the next record is not glued to it; else b""."""
+    size = os.fstat(fd).st_size
+    return b"\n" if size and os.pread(fd, 1, size - 1) != b"\n" else b""

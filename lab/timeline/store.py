@@ -1,12 +1,14 @@
 """The timeline of one run: an append-only JSONL file; each event is fsynced before `append` returns.
 
-A torn last line (a crash mid-write) is skipped on read; every acknowledged event survives.
+A torn last line (a crash mid-write) is skipped on read and reported as one warning line; every
+acknowledged event survives.
 """
 
 from __future__ import annotations
 
 import fcntl
 import gc
+import logging
 import os
 import threading
 import time
@@ -16,6 +18,10 @@ from typing import Any
 import orjson
 
 from lab.core.timeline import Event, Source
+from lab.errors import display
+from lab.stack.files import after_torn_line
+
+log = logging.getLogger("lab.timeline")
 
 
 class TimelineStore:
@@ -27,6 +33,8 @@ class TimelineStore:
         self._lock = threading.Lock()
         self.started_wall = started_wall if started_wall is not None else time.time()
         self.started_mono = started_mono if started_mono is not None else time.monotonic()
+        self.skipped: list[int] = []  # line numbers the last read() skipped
+        self._reported: list[int] = []
 
     def append(self, source: Source, kind: str, actor: str, data: dict[str, Any] | None = None,
                offset_s: float | None = None) -> Event:
@@ -43,14 +51,16 @@ class TimelineStore:
                     actor=actor,
                     data=data or {},
                 )
-                os.write(fd, event.to_json_bytes() + b"\n")
+                os.write(fd, after_torn_line(fd) + event.to_json_bytes() + b"\n")
                 os.fsync(fd)
             finally:
                 os.close(fd)
         return event
 
     def read(self) -> list[Event]:
-        """Every complete event, in order; a torn or foreign line is skipped."""
+        """Every complete event, in order; a torn or foreign line is skipped, reported once as a
+        one-line warning (logger lab.timeline) and listed in `skipped` (line numbers)."""
+        self.skipped = []
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
@@ -68,12 +78,20 @@ class TimelineStore:
         finally:
             if collecting:
                 gc.enable()
-        out = []
-        for line in raw.splitlines():
+        out, skipped = [], []
+        for number, line in enumerate(raw.splitlines(), 1):
             try:
                 out.append(Event.from_json(line))
             except (ValueError, TypeError, KeyError):
-                continue
+                if line.strip():
+                    skipped.append(number)
+        self.skipped = skipped
+        if skipped and skipped != self._reported:  # once per store, not at every read of a --follow
+            self._reported = skipped
+            torn = not raw.endswith(b"\n") and skipped[-1] == len(raw.splitlines())
+            lines = ", ".join(map(str, skipped[:5])) + (", ..." if len(skipped) > 5 else "")
+            log.warning("warning: %s: skipped %d line(s) that are not timeline events: line %s%s", display(self.path),
+                        len(skipped), lines, " (a torn last line: the writer stopped mid-line, as in a crash)" if torn else "")
         return out
 
     def read_from(self, offset: int) -> tuple[list[Event], int]:

@@ -104,3 +104,14 @@ def test_each_look_reads_only_what_was_appended_and_a_replaced_or_rewritten_file
     assert journal.active() == {} and journal.used_ids() == set()
     FaultJournal(path).append("inject", "d", "db_stop", run_id="r")
     assert list(journal.active()) == ["d"]
+
+
+def test_a_fault_injected_after_a_torn_line_is_still_known_to_be_active(tmp_path):
+    """A crash mid-write leaves half a line; the next inject must not be glued to it (and lost),
+    or recover and the watchdog would not know to revert that fault."""
+    journal = FaultJournal(tmp_path / "faults.jsonl")
+    journal.append("inject", "hog-1", "connection_hog", {"connections": 3}, run_id=None)
+    with open(journal.path, "ab") as fh:
+        fh.write(b'{"op": "reverted", "fault_id": "hog-1", "ki')  # the crash
+    journal.append("inject", "pause-1", "db_pause", {}, run_id=None)
+    assert set(journal.active()) == {"hog-1", "pause-1"}

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +80,38 @@ def test_concurrent_writers_never_share_an_id(tmp_path):
         proc.wait(timeout=max(1, deadline - time.monotonic()))
     ids = [e.id for e in TimelineStore(path).read()]
     assert sorted(ids) == list(range(1, 901))
+
+
+def test_a_torn_last_line_is_reported_once_and_the_next_event_starts_a_fresh_line(tmp_path, caplog):
+    path = tmp_path / "events.jsonl"
+    store = TimelineStore(path)
+    store.append(Source.RUNNER, "drill.started", "lab", {})
+    with open(path, "ab") as fh:
+        fh.write(b'{"id": 2, "kind": "no\xe9')  # a crash mid-write, cut inside a character
+    with caplog.at_level("WARNING", logger="lab.timeline"):
+        assert [e.kind for e in store.read()] == ["drill.started"]
+        assert [e.kind for e in store.read()] == ["drill.started"]  # a second read (gameday timeline -f) stays quiet
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "events.jsonl: skipped 1 line(s) that are not timeline events: line 2 (a torn last line" in warning
+    assert store.skipped == [2]
+    event = store.append(Source.TEAM, "note", "bob", {"text": "after the crash"})  # no newline written by hand
+    assert event.id == 2 and [e.id for e in store.read()] == [1, 2]
+    assert path.read_bytes().count(b"\n") == 3  # the torn line stays alone on its line
+
+
+def test_gameday_timeline_shows_the_events_and_one_warning_for_a_torn_line(tmp_path):
+    run = tmp_path / "run"
+    store = TimelineStore(run / "events.jsonl")
+    store.append(Source.RUNNER, "drill.started", "lab", {})
+    store.append(Source.TEAM, "ack", "alice", {})
+    with open(run / "events.jsonl", "ab") as fh:
+        fh.write(b"\x00\x00\x00{\"id\": 3")  # a crash that left zeros and half a line
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]),
+                                                        os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-m", "lab.cli", "timeline", str(run)], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "drill.started" in proc.stdout and "ack" in proc.stdout
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "skipped 1 line(s)" in lines[0] and "line 3" in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -12,6 +12,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from loadgen.body import BodyError, parse_body
 from loadgen.generator import Generator
 from loadgen.metrics import exposition
 from loadgen.mix import MixError, parse_mix
@@ -102,9 +103,9 @@ def route(gen: Generator, method: str, path: str, query: dict[str, list[str]], b
         if path == "/metrics":
             return 200, "text/plain; version=0.0.4; charset=utf-8", exposition(gen)
         try:
-            parsed = json.loads(body or b"null")
-        except ValueError:
-            raise BadInput("body: not valid JSON") from None
+            parsed = parse_body(body)
+        except BodyError as exc:
+            raise BadInput(str(exc)) from None
         return _json(200, set_rate(gen, parsed))
     except BadInput as exc:
         return _json(400, {"error": str(exc)})
