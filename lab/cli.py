@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "drill": ("lab.runner.cli:drill", "Run a scenario against a stack and record what happens."),
     "halt": ("lab.runner.cli:halt", "Stop the running drill; every active fault is reverted."),
     "start": ("lab.runner.cli:start", "Start the clock of a drill waiting in its lobby (drill --lobby)."),
+    "event": ("lab.runner.event_cli:event", "Run a game day for several teams: a stack and a variant each, one scoreboard."),
     "verify": ("lab.verify.cli:verify", "Check every scenario still breaks the site and heals (CI; --junit FILE)."),
     "act": ("lab.actions.cli:act", "Run a responder tool (inspect-db, restart, ...); recorded on the timeline."),
     "ack": ("lab.actions.cli:ack", "Acknowledge the alert: someone is on it."),

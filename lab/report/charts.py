@@ -180,10 +180,15 @@ def path_figure(card: ScoreCard, timeline: Timeline, original_card: ScoreCard, o
                 label: str = "original 2023") -> Figure:
     """Both paths on one axis of minutes since the first alert; herrings red, runbook steps blue;
     the drill's moves carry their numbers from `marks`, the original's their letters."""
-    fig = Figure(figsize=(10, 3.4))
+    return paths_figure([(label, original_card, original, original_marks(original)),
+                         ("this drill", card, timeline, [m for m in marks(timeline) if m.event.source == Source.TEAM])])
+
+
+def paths_figure(rows: list[tuple[str, ScoreCard, Timeline, list[Mark]]]) -> Figure:
+    """Several paths (the original's, then one per drill) on one axis of minutes since each one's
+    first alert: the players' impact as a bar, each move a dot (runbook step blue, herring red)."""
+    fig = Figure(figsize=(10, 1.2 + 1.1 * len(rows)))
     ax = fig.subplots()
-    rows = ((label, original_card, original, original_marks(original)),
-            ("this drill", card, timeline, [m for m in marks(timeline) if m.event.source == Source.TEAM]))
     placed: list[tuple[int, list[tuple[float, str, str]]]] = []
     xs: list[float] = []
     for row, (_, c, tl, numbered) in enumerate(rows):
@@ -203,8 +208,8 @@ def path_figure(card: ScoreCard, timeline: Timeline, original_card: ScoreCard, o
             items.append((x, m.number, colour))
             xs.append(x)
         placed.append((row, items))
-    ax.set_yticks([0, 1], [label, "this drill"])
-    ax.set_ylim(-0.35, 2.0)
+    ax.set_yticks(list(range(len(rows))), [label for label, *_ in rows])
+    ax.set_ylim(-0.35, len(rows))
     ax.set_xlim(*_span(xs))
     ax.set_xlabel("minutes since the first alert (blue: runbook step, red: red herring; numbers and letters: "
                   "see the table below)")
@@ -219,3 +224,8 @@ def path_chart(card: ScoreCard, timeline: Timeline, original_card: ScoreCard, or
                label: str = "original 2023") -> str:
     """The path chart as an SVG element."""
     return _svg(path_figure(card, timeline, original_card, original, label))
+
+
+def paths_chart(rows: list[tuple[str, ScoreCard, Timeline, list[Mark]]]) -> str:
+    """Several paths on one axis (an event's teams beside the original), as an SVG element."""
+    return _svg(paths_figure(rows))
