@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -11,7 +10,10 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
+
+from lab.core.safe_text import terminal
+from lab.output import is_terminal, print_json, print_table, stdout_console
 
 from lab.stack.base import SERVICES, Stack, StackStatus
 from lab.stack.config import load_config
@@ -110,21 +112,24 @@ def status(name: str, root: Path | None, as_json: bool, with_stats: bool) -> Non
     st = stack.status()
     stats = stack.stats() if with_stats else None
     if as_json:
-        click.echo(json.dumps({**_status_dict(st), **({"stats": stats} if stats is not None else {})}, indent=2))
+        print_json({**_status_dict(st), **({"stats": stats} if stats is not None else {})})
         return
+    out = stdout_console()
     if stats is not None:
         for container, figures in sorted(stats.items()):
-            console.print(f"  {container:<36} cpu {figures['cpu_percent']:5.1f} %  memory {figures['mem_mb']:7.1f} MB")
-    table = Table(title=f"stack '{st.name}' ({st.mode})", title_justify="left")
-    for col in ("service", "pid", "address", "health", "detail"):
-        table.add_column(col)
+            out.print(Text(f"  {terminal(container):<36} cpu {figures['cpu_percent']:5.1f} %  "
+                           f"memory {figures['mem_mb']:7.1f} MB"))
+    rows: list[tuple[str | Text, ...]] = []
     for svc in st.services:
         colour = "green" if svc.health == "healthy" else "yellow" if svc.health == "paused" else "red"
         detail = ", ".join(f"{k}={v}" for k, v in svc.detail.items())
         if svc.name == "db" and st.db_max_connections:
             detail = f"connections {st.db_connections_used}/{st.db_max_connections}"
-        table.add_row(svc.name, str(svc.pid or "-"), svc.address, f"[{colour}]{svc.health}[/]", detail)
-    console.print(table)
+        rows.append((svc.name, str(svc.pid or "-"), svc.address, Text(svc.health, style=colour), detail))
+    print_table(f"stack '{st.name}' ({st.mode})", ("service", "pid", "address", "health", "detail"), rows)
+    if st.urls:  # piped: a blank line, then one "label<TAB>url" line each
+        out.print("URLs:" if is_terminal() else "")
+        print_table("", ("name", "url"), list(st.urls.items()))
     if not st.healthy:
         sys.exit(1)
 
