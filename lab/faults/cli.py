@@ -11,6 +11,7 @@ import click
 import yaml
 from rich.text import Text
 
+from lab.completion import fault_kinds
 from lab.core import lease
 from lab.core.safe_text import terminal
 from lab.errors import UsageError
@@ -44,7 +45,7 @@ def parse_params(items: tuple[str, ...]) -> dict[str, object]:
 
 
 @click.command(epilog=_examples())
-@click.argument("kind")
+@click.argument("kind", shell_complete=fault_kinds)
 @click.argument("params", nargs=-1, metavar="[KEY=VALUE]...")
 @click.option("--id", "fault_id", help="Name this fault instance [default: KIND-N].")
 @click.option("--lease", "lease_s", type=Duration(), default=None, metavar="DURATION",

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from lab.completion import run_ids
 from lab.core.scoring import ScoreCard, score as score_run
 from lab.core.errors import did_you_mean
 from lab.core.safe_text import terminal
@@ -51,7 +52,7 @@ def run_option(fn: F) -> F:
     """RUN, and --root like the stack commands' (envvar GAMEDAY_ROOT)."""
     fn = click.option("--root", type=click.Path(file_okay=False, path_type=Path), envvar="GAMEDAY_ROOT", default=None,
                       help="Run root holding runs/ [default: .gameday, or $GAMEDAY_ROOT].")(fn)
-    return click.argument("run_ref", metavar="[RUN]", required=False)(fn)
+    return click.argument("run_ref", metavar="[RUN]", required=False, shell_complete=run_ids)(fn)
 
 
 @click.command()

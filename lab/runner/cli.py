@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lab.catalog import CATALOG
+from lab.completion import scenario_ids
 from lab.core.safe_text import terminal
 from lab.output import stdout_console
 from lab.console.info import token_options
@@ -122,7 +123,7 @@ def _stack_for(scenario, name: str, root: Path | None,  # type: ignore[no-untype
 
 
 @click.command()
-@click.argument("scenario_ref", metavar="SCENARIO")
+@click.argument("scenario_ref", metavar="SCENARIO", shell_complete=scenario_ids)
 @click.option("--team", default="team", show_default=True, help="Team name recorded with the run.")
 @click.option("--autopilot", "responder", flag_value="autopilot", help="Let the scripted runbook-follower respond.")
 @click.option("--wrong-turns", "responder", flag_value="wrong_turns", help="Replay the classic mistakes.")

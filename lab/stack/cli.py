@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from lab.completion import stack_names
 from lab.core.safe_text import terminal
 from lab.output import is_terminal, print_json, print_table, stdout_console
 
@@ -36,7 +37,8 @@ def stack_options(fn: F) -> F:
         default=None,
         help="Run root holding every stack's directory [default: .gameday, or $GAMEDAY_ROOT].",
     )(fn)
-    fn = click.option("--name", "-n", default="default", show_default=True, help="Stack name (one per team).")(fn)
+    fn = click.option("--name", "-n", default="default", show_default=True, help="Stack name (one per team).",
+                      shell_complete=stack_names)(fn)
     return fn
 
 
@@ -111,9 +113,9 @@ def status(name: str, root: Path | None, as_json: bool, with_stats: bool) -> Non
     stack = stack_named(name, root)
     st = stack.status()
     stats = stack.stats() if with_stats else None
-    if as_json:
+    if as_json:  # the same exit code as the table: scripts can test it either way
         print_json({**_status_dict(st), **({"stats": stats} if stats is not None else {})})
-        return
+        sys.exit(0 if st.healthy else 1)
     out = stdout_console()
     if stats is not None:
         for container, figures in sorted(stats.items()):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from lab.completion import run_ids
 from lab.core.safe_text import terminal
 from lab.core.timeline import Event, Source
 from lab.output import colour_wanted
@@ -49,7 +50,7 @@ def line(event: Event, colour: bool = True) -> str:
 
 
 @click.command()
-@click.argument("run_ref", required=False, metavar="[RUN]")
+@click.argument("run_ref", required=False, metavar="[RUN]", shell_complete=run_ids)
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), envvar="GAMEDAY_ROOT", default=None,
               help="Run root [default: .gameday, or $GAMEDAY_ROOT].")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new events until the drill ends (Ctrl-C stops).")

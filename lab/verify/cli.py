@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from lab.catalog import CATALOG
+from lab.completion import scenario_ids
 from lab.core.scenario import Scenario
 from lab.core.safe_text import terminal
 from lab.errors import UsageError, display
@@ -107,7 +108,7 @@ def summary_json(reports: list[ScenarioReport], seconds: float, mode: str, speed
 
 
 @click.command()
-@click.argument("refs", nargs=-1, metavar="[SCENARIO]...")
+@click.argument("refs", nargs=-1, metavar="[SCENARIO]...", shell_complete=scenario_ids)
 @click.option("--stack", "mode", type=click.Choice(STACK_MODES), default="local", show_default=True,
               help="Where the stacks run.")
 @click.option("--junit", "junit_path", type=click.Path(path_type=Path), help="Write a JUnit XML report here.")
