@@ -19,7 +19,9 @@ from typing import Any
 # C0 and C1 controls, DEL, lone surrogates, and the bidirectional overrides and isolates that
 # reorder what a reader sees ("Trojan source"): all are shown as escapes, never passed on.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~#!])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]|~#!])")
+_UNDERSCORE_EDGE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")  # between two letters or digits, _ emphasises nothing
+_BLOCK_START = re.compile(r"^(\d{0,9})([-+=.)])")
 _ENTITY_LIKE = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 
 
@@ -44,7 +46,9 @@ def markdown(value: object) -> str:
     code spans, table pipes and headings are escaped; line breaks become spaces."""
     text = visible(" ".join(str(value).split()))
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    text = _UNDERSCORE_EDGE.sub(r"\\_", text)
     text = _ENTITY_LIKE.sub("&amp;", text)
+    text = _BLOCK_START.sub(r"\1\\\2", text)  # a list, a rule or a heading underline where a line starts
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 

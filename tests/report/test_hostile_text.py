@@ -21,7 +21,6 @@ from markdown_it import MarkdownIt
 
 from console.app_helpers import logged_in, make_app
 from console.run_files import marker
-from lab.core import safe_text
 from lab.timeline.recorder import active_drill, record_team
 from lab.timeline.shell import event_for
 from lab.stack.open import open_stack
@@ -153,22 +152,3 @@ def test_the_consoles_timeline_shows_a_hostile_form_and_names_as_text(hostile_ru
     assert "nul\\x00byte " + SCRIPT in text  # the form's note, on the timeline
     assert "ann\\x1b[31m" in text  # a name given to the CLI, as actor
     assert "\\x1b[31m" + SCRIPT in text  # the CLI's note
-
-
-@pytest.mark.parametrize("text, terminal, markdown", [
-    ("\x1b[31mred", "\\x1b[31mred", "\\\\x1b\\[31mred"),
-    ("a\x00b\x7f\x9bc", "a\\x00b\\x7f\\x9bc", "a\\\\x00b\\\\x7f\\\\x9bc"),
-    ("<script>x</script>", "<script>x</script>", "&lt;script&gt;x&lt;/script&gt;"),
-    ("[a](http://e) | b", "[a](http://e) | b", "\\[a\\](http://e) \\| b"),
-    ("line\n# head", "line\\x0a# head", "line \\# head"),
-    ("&amp; & b", "&amp; & b", "&amp;amp; & b"),
-    ("\u202eabc", "\\u202eabc", "\\\\u202eabc"),
-    ("bad \udcff byte", "bad \\udcff byte", "bad \\\\udcff byte"),
-])
-def test_each_medium_has_one_rule(text, terminal, markdown):
-    assert safe_text.terminal(text) == terminal
-    assert safe_text.markdown(text) == markdown
-    assert not CONTROL.search(safe_text.html(text))
-    assert safe_text.html("tab\tand\nline") == "tab\tand\nline"
-    assert safe_text.json_safe({"k\udcff": [text]}) == {"k\\udcff": [safe_text.json_safe(text)]}
-    safe_text.json_safe(text).encode("utf-8")  # always encodes
