@@ -159,10 +159,10 @@ def logs(service: str, name: str, root: Path | None, lines: int, follow: bool) -
     """Show a service's log."""
     stack = stack_named(name, root)
     stack.state()  # refuses a stack that is not up
-    click.echo(stack.logs(service, lines))
+    click.echo(terminal(stack.logs(service, lines), keep="\n\t"))  # a log quotes SQL and requests as sent
     if follow:
         for chunk in stack.follow_logs(service):
-            sys.stdout.write(chunk)
+            sys.stdout.write(terminal(chunk, keep="\n\t"))
             sys.stdout.flush()
 
 
@@ -200,5 +200,5 @@ def sql(query: str, name: str, root: Path | None, dbname: str) -> None:
         rows = stack_named(name, root).sql(query, dbname=dbname)
     except psycopg2.Error as exc:
         raise click.ClickException(str(exc).strip().splitlines()[0]) from None
-    for row in rows:
-        click.echo("\t".join("" if v is None else str(v) for v in row))
+    for row in rows:  # what the database holds is shown, never obeyed by the terminal (Arcade's players name themselves)
+        click.echo("\t".join("" if v is None else terminal(v) for v in row))
