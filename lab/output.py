@@ -48,15 +48,16 @@ def _safe(cell: Cell) -> Text:
 
 
 def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:
-    """A table on a terminal; tab-separated rows, whole values and no header, when piped."""
+    """A table on a terminal (its first column, the row's id, kept on one line); tab-separated rows,
+    whole values and no header, when piped."""
     if not is_terminal():
         lines = ["\t".join(_safe(cell).plain.replace("\t", "\\x09") for cell in row) for row in rows]
         if lines:
             click.echo("\n".join(lines))
         return
     table = Table(title=title or None, title_justify="left")
-    for col in columns:
-        table.add_column(col, overflow="fold")
+    for i, col in enumerate(columns):  # the first column names the row (an id): never broken; the others wrap
+        table.add_column(col, overflow="fold", no_wrap=i == 0)
     for row in rows:
         table.add_row(*(_safe(cell) for cell in row))
     stdout_console().print(table)

@@ -71,6 +71,11 @@ def test_list_piped_is_one_whole_row_per_scenario():
     assert grep.stdout.split() == [i for i in IDS if "flagsmith" in i]
 
 
+def test_list_on_a_narrow_terminal_wraps_titles_but_never_an_id():
+    shown = on_a_terminal("list", columns=80)
+    assert all(f"│ {i} " in shown for i in IDS)
+
+
 def test_list_json_matches_its_schema():
     done = piped("list", "--json")
     assert done.returncode == 0, done.stderr
@@ -120,6 +125,20 @@ def test_verify_summary_json_matches_its_schema():
     validate(json.loads(json.dumps(summary)), "verify.json")
     assert summary["passed"] is False and summary["exit_code"] == 1
     assert summary["scenarios"][0]["checks"][1]["message"] == "recovery: expected recovered within 70 drill s; measured never"
+
+
+@pytest.mark.integration
+def test_verify_json_of_a_failing_scenario_is_the_only_thing_on_stdout(run_root):
+    fixture = Path(__file__).resolve().parents[1] / "verify" / "fixtures" / "scenarios" / "harmless-fault.yaml"
+    done = piped("verify", "--json", "--jobs", "1", str(fixture), root=run_root)
+    assert done.returncode == 1, done.stderr
+    summary = json.loads(done.stdout)  # stdout is the JSON and nothing else
+    validate(summary, "verify.json")
+    assert summary["passed"] is False and summary["exit_code"] == 1
+    [scenario] = summary["scenarios"]
+    failed = {c["name"] for c in scenario["checks"] if c["status"] == "failed"}
+    assert "slo_breach" in failed and scenario["kept"]
+    assert "verify-harmless-fault: slo_breach: expected availability < 95.0 %" in done.stderr  # progress for people
 
 
 def test_verify_json_on_bad_input_prints_nothing_on_stdout_and_exits_2():
