@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from pathlib import Path
 
 import click
-from rich.console import Console, Group
+from rich.console import Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
@@ -61,7 +61,7 @@ def validate(files: tuple[Path, ...]) -> None:
     paths = list(files) or CATALOG.scenario_files()
     for path in paths:
         scenario, _ = CATALOG.load(CATALOG.resolve(str(path)))
-        console.print(f"{path}: ok ({scenario.id}, {len(scenario.faults)} fault steps, runbook {scenario.runbook})")
+        console.print(Text(terminal(f"{path}: ok ({scenario.id}, {len(scenario.faults)} fault steps, runbook {scenario.runbook})")))
 
 
 @click.command("list")
@@ -167,8 +167,8 @@ def drill(scenario_ref: str, team: str, responder: str | None, speed: float, kee
                           + (f"), or by itself after {start_after:.0f} s" if start_after is not None else ")"),
                           soft_wrap=True)
         if not quiet:
-            console.print(f"[bold]{scenario.title}[/]")
-            console.print(" ".join(scenario.story.told.split()), soft_wrap=True)
+            console.print(Text(terminal(scenario.title), style="bold"))
+            console.print(Text(terminal(" ".join(scenario.story.told.split()))), soft_wrap=True)
             console.print()
         live = Live(console=console, refresh_per_second=4, transient=False) if not quiet else None
         run = Drill(scenario, text, stack, options,

@@ -21,7 +21,7 @@ from lab.stack.config import load_config
 from lab.stack.open import KINDS, all_stacks, open_stack
 from lab.stack.state import default_root
 
-console = Console(stderr=False, highlight=False)
+console = stdout_console()
 err = Console(stderr=True, highlight=False)
 
 
