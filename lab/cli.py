@@ -58,9 +58,11 @@ faults, status, timeline, score and verify prints JSON (docs/json-output.md).
 
 \b
 Exit codes:
-  0    done (a drill that ran to any outcome; its score says how it went)
-  1    something the lab tried failed; a verify check failed; status of an
-       unhealthy stack
+  0    done (a drill that ran to any outcome, halted included: its score
+       says how it went)
+  1    something the lab tried failed (a drill refused because the steady
+       state did not hold, a service that would not start); a verify check
+       failed; status of an unhealthy stack
   2    bad input: arguments, files, config (one line on stderr; nothing changed)
   130  interrupted (Ctrl-C)
   gameday shell exits with the exit code of the shell it opened.
