@@ -6,6 +6,7 @@ commands, options and the callbacks below.
     stack_names    --name of every command acting on a stack   stacks under the run root
     run_ids        timeline, score, report [RUN]               runs under <root>/runs
     fault_kinds    inject KIND                                 lab.faults.FAULTS
+    active_faults  revert FAULT_ID                             the stack's fault journal
     (actions and commands are click subcommands: click completes them by itself)
 
 Callbacks read only names (file names, dict keys): a <TAB> must answer at once.
@@ -63,6 +64,15 @@ def fault_kinds(ctx: click.Context, param: click.Parameter, incomplete: str) -> 
     from lab.faults import FAULTS
 
     return [CompletionItem(kind, help=fault.summary) for kind, fault in FAULTS.items() if kind.startswith(incomplete)]
+
+
+def active_faults(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """The faults the journal of stack --name (as typed so far, else "default") says are active."""
+    from lab.faults.journal import JOURNAL, FaultJournal
+
+    name = ctx.params.get("name") or "default"
+    active = FaultJournal(_root(ctx) / name / JOURNAL).active()
+    return [CompletionItem(fault_id, help=a.kind) for fault_id, a in active.items() if fault_id.startswith(incomplete)]
 
 
 @click.command()

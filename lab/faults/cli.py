@@ -11,7 +11,7 @@ import click
 import yaml
 from rich.text import Text
 
-from lab.completion import fault_kinds
+from lab.completion import active_faults, fault_kinds
 from lab.core import lease
 from lab.core.safe_text import terminal
 from lab.errors import UsageError
@@ -68,7 +68,7 @@ def inject(kind: str, params: tuple[str, ...], fault_id: str | None, lease_s: fl
 
 
 @click.command()
-@click.argument("fault_id", required=False)
+@click.argument("fault_id", required=False, shell_complete=active_faults)
 @click.option("--all", "every", is_flag=True, help="Revert every active fault.")
 @stack_options
 def revert(fault_id: str | None, every: bool, name: str, root: Path | None) -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from lab.faults.journal import JOURNAL, FaultJournal
+
 PROMPT = "READY> "
 
 
@@ -44,6 +46,7 @@ def bash(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pexpect.spawn]:
     root = tmp_path / "gd"
     (root / "teamred").mkdir(parents=True)
     (root / "teamred" / "state.json").write_text("{}")  # what makes a stack known under the run root
+    FaultJournal(root / "teamred" / JOURNAL).append("inject", "slow-link-1", "net_latency", {"latency_ms": 200})
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "GAMEDAY_ROOT": str(root),
            "HOME": str(tmp_path), "TERM": "dumb", "INPUTRC": "/dev/null", "PS1": PROMPT}
     child = pexpect.spawn("bash", ["--norc", "--noprofile", "-i"], env=env, encoding="utf-8", timeout=30,
@@ -72,6 +75,7 @@ def completed(child: pexpect.spawn, typed: str, expected: str) -> None:
     ("gameday act terminate-i", "gameday act terminate-idle-connections "),  # an action
     ("gameday status --name team", "gameday status --name teamred "),  # a stack under the run root
     ("gameday timeline --fol", "gameday timeline --follow "),  # an option
+    ("gameday revert --name teamred slow", "gameday revert --name teamred slow-link-1 "),  # an active fault
 ])
 def test_tab_completes_in_bash(bash, typed, expected):
     completed(bash, typed, expected)
