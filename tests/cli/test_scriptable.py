@@ -164,6 +164,13 @@ def test_status_shows_its_urls_piped_and_on_a_terminal_and_json_matches_its_sche
     assert all(url in shown for url in status["urls"].values())
 
 
+def test_the_status_schema_names_every_kind_of_stack():
+    from lab.stack.open import KINDS
+
+    schema = json.loads((SCHEMAS / "status.json").read_text())
+    assert set(KINDS) <= set(schema["properties"]["mode"]["enum"])
+
+
 def test_no_color_is_honoured_on_a_terminal(run_root, run_dir):
     coloured = on_a_terminal("timeline", run_dir.name, "--root", str(run_root))
     plain = on_a_terminal("timeline", run_dir.name, "--root", str(run_root), env={"NO_COLOR": "1"})
