@@ -54,7 +54,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 EPILOG = """\b
 Output: on a terminal, tables and colour (none when NO_COLOR is set); piped or
 redirected, tables are tab-separated rows with whole values. --json on list,
-faults, status, timeline, score and verify prints JSON (docs/json-output.md).
+faults, status, timeline, score, verify and load show prints JSON
+(docs/json-output.md).
 
 \b
 Exit codes:

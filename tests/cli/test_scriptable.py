@@ -162,6 +162,9 @@ def test_status_shows_its_urls_piped_and_on_a_terminal_and_json_matches_its_sche
     assert [row for row in rows if len(row) == 2] == [[label, url] for label, url in status["urls"].items()]
     shown = on_a_terminal("status", "--name", stack.name, "--root", str(run_root), columns=100)
     assert all(url in shown for url in status["urls"].values())
+    load = piped("load", "show", "--name", stack.name, "--json", root=run_root)
+    assert load.returncode == 0, load.stderr
+    validate(json.loads(load.stdout), "load.json")
 
 
 def test_the_status_schema_names_every_kind_of_stack():
