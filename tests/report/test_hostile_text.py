@@ -151,4 +151,7 @@ def test_the_consoles_timeline_shows_a_hostile_form_and_names_as_text(hostile_ru
     text = "".join(tree.itertext())
     assert "nul\\x00byte " + SCRIPT in text  # the form's note, on the timeline
     assert "ann\\x1b[31m" in text  # a name given to the CLI, as actor
+    facilitator = logged_in(app, "facilitator").get("/facilitator").text  # the same timeline, the facilitator's page
+    assert not CONTROL.search(facilitator) and "nul\\x00byte" in facilitator
+    assert not html5lib.HTMLParser(namespaceHTMLElements=False).parse(facilitator).findall(".//img")
     assert "\\x1b[31m" + SCRIPT in text  # the CLI's note
