@@ -49,7 +49,29 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "score": ("lab.report.cli:score", "Score a drill against its runbook: points, reasons, evidence."),
     "report": ("lab.report.cli:report", "Write a drill's postmortem draft (report.md) and HTML report."),
     "console": ("lab.console.cli:console", "Serve the web console for the facilitator and the team of a drill."),
+    "completion": ("lab.completion:completion", "Print the shell completion script (bash, zsh or fish)."),
 }
+
+EPILOG = """\b
+Output: on a terminal, tables and colour (none when NO_COLOR is set); piped or
+redirected, tables are tab-separated rows with whole values. --json on list,
+faults, status, timeline, score, verify and load show prints JSON
+(docs/json-output.md).
+
+\b
+Exit codes:
+  0    done (a drill that ran to any outcome, halted included: its score
+       says how it went)
+  1    something the lab tried failed (a drill refused because the steady
+       state did not hold, a service that would not start); a verify check
+       failed; status of an unhealthy stack
+  2    bad input: arguments, files, config (one line on stderr; nothing changed)
+  130  interrupted (Ctrl-C)
+  gameday shell exits with the exit code of the shell it opened.
+
+\b
+Completion: eval "$(gameday completion bash)"  (or zsh; fish: gameday completion fish | source)
+"""
 
 
 class LazyGroup(click.Group):
@@ -83,7 +105,7 @@ class LazyGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 @click.version_option(package_name="gameday-lab", prog_name="gameday")
 def cli() -> None:
     """gameday: break a real toy site (Arcade on PostgreSQL), record what the team does,

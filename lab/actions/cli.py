@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
+from rich.markup import escape
+
+from lab.core.safe_text import terminal
+from lab.output import stdout_console
 
 from lab.actions import ACTIONS
 from lab.actions.base import Action, ActionContext
@@ -20,7 +23,7 @@ from lab.actions.perform import check, perform
 from lab.stack.cli import stack_named, stack_options
 from lab.timeline.recorder import active_drill, record_team
 
-console = Console(highlight=False)
+console = stdout_console()
 
 # Arguments given by position on the command line; every other field is an --option.
 POSITIONAL: dict[str, tuple[str, ...]] = {
@@ -50,11 +53,11 @@ def _act(action_name: str, args: dict[str, Any], name: str, root: Path | None, a
     done = perform(action_name, args, ActionContext(stack, actor, drill.speed))
     event = record_team(drill, done.kind, actor, done.data)
     colour = "green" if done.ok else "red"
-    console.print(f"[{colour}]{action_name}[/] by {actor} at t+{event.offset_s:.0f}s (event {event.id})")
+    console.print(f"[{colour}]{action_name}[/] by {escape(terminal(actor))} at t+{event.offset_s:.0f}s (event {event.id})")
     if done.data.get("result"):
         console.print_json(json.dumps(done.data["result"], default=str))
     if not done.ok:
-        console.print(f"[red]failed:[/] {done.data.get('error')}")
+        console.print(f"[red]failed:[/] {escape(terminal(done.data.get('error')))}")
 
 
 def _option_name(field: str) -> str:

@@ -10,10 +10,12 @@ from typing import Any
 
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from lab.console.info import info_path
 from lab.core.safe_input import InputInvalid, Limits, load_form
+from lab.core import safe_text
 from lab.console.state import EXTENSION, Conflict, ConsoleState
 from lab.errors import LabError, UsageError
 
@@ -32,10 +34,19 @@ class ConsoleConfig:
     team_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
 
 
+def _visible(value: Any) -> Any:
+    """What every `{{ ... }}` of the console prints: control characters made visible (safe_text.html);
+    autoescape still escapes <, > and & afterwards, and `|safe` fragments stay markup."""
+    if isinstance(value, Markup):
+        return Markup(safe_text.html(value))
+    return safe_text.html(value) if isinstance(value, str) else value
+
+
 def create_app(config: ConsoleConfig) -> Flask:
     from lab.console import auth, facilitator, history, panels, stream, team
 
     app = Flask(__name__)
+    app.jinja_env.finalize = _visible  # before the first template compiles: every {{ }} of every page
     app.jinja_env.globals.update(panels.template_helpers())
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),  # sessions end when the console stops

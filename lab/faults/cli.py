@@ -8,17 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
+from lab.completion import active_faults, fault_kinds
 from lab.core import lease
 from lab.core.safe_input import InputInvalid, load_value
+from lab.core.safe_text import terminal
 from lab.errors import UsageError
 from lab.faults import FAULTS, engine
 from lab.runner.cli import Duration
+from lab.output import is_terminal, print_json, print_table, stdout_console
 from lab.stack.cli import stack_named, stack_options
 
-console = Console(highlight=False)
+console = stdout_console()
 
 
 def example_args(params: Mapping[str, Any]) -> str:
@@ -46,7 +48,7 @@ def parse_params(items: tuple[str, ...]) -> dict[str, object]:
 
 
 @click.command(epilog=_examples())
-@click.argument("kind")
+@click.argument("kind", shell_complete=fault_kinds)
 @click.argument("params", nargs=-1, metavar="[KEY=VALUE]...")
 @click.option("--id", "fault_id", help="Name this fault instance [default: KIND-N].")
 @click.option("--lease", "lease_s", type=Duration(), default=None, metavar="DURATION",
@@ -69,7 +71,7 @@ def inject(kind: str, params: tuple[str, ...], fault_id: str | None, lease_s: fl
 
 
 @click.command()
-@click.argument("fault_id", required=False)
+@click.argument("fault_id", required=False, shell_complete=active_faults)
 @click.option("--all", "every", is_flag=True, help="Revert every active fault.")
 @stack_options
 def revert(fault_id: str | None, every: bool, name: str, root: Path | None) -> None:
@@ -99,26 +101,41 @@ def recover(name: str, root: Path | None) -> None:
 
 @click.command()
 @stack_options
-def faults(name: str, root: Path | None) -> None:
-    """List the fault kinds, and the faults active on a stack."""
-    table = Table(title="fault kinds", title_justify="left")
-    table.add_column("kind")
-    table.add_column("what it does")
-    table.add_column("parameters")
-    table.add_column("example")
-    for kind, fault in FAULTS.items():
-        params = ", ".join(f"{k}={v.default}" for k, v in fault.params.model_fields.items())
-        table.add_row(kind, fault.summary, params or "-", example_args(fault.example) or "-")
-    console.print(table)
+@click.option("--json", "as_json", is_flag=True, help="Kinds and active faults as JSON (schema: lab/schemas/faults.json).")
+def faults(name: str, root: Path | None, as_json: bool) -> None:
+    """List the fault kinds, and the faults active on a stack.
+
+    Piped, one tab-separated line per kind (kind, what it does, parameters, example), then the
+    active faults as lines of "active", id, kind, parameters, lease left."""
     stack = stack_named(name, root)
-    if stack.is_up():
-        active = engine.journal_for(stack).active()
-        if active:
-            console.print(f"active on stack '{name}':")
-            now = time.time()
-            for a in active.values():
-                left = lease.remaining(a.lease_until, now)
-                shown = "no lease" if left is None else f"lease {left:.1f} s left"
-                console.print(f"  {a.fault_id}  {a.kind}  {a.params}  ({shown})")
-        else:
-            console.print(f"no fault active on stack '{name}'")
+    now = time.time()
+    active = list(engine.journal_for(stack).active().values()) if stack.is_up() else None
+    if as_json:
+        print_json({
+            "kinds": [{"kind": kind, "summary": fault.summary, "instant": fault.instant,
+                       "params": {k: v.default for k, v in fault.params.model_fields.items()},
+                       "example": dict(fault.example)} for kind, fault in FAULTS.items()],
+            "stack": name,
+            "stack_up": active is not None,
+            "active": [{"fault_id": a.fault_id, "kind": a.kind, "params": a.params,
+                        "lease_remaining_s": lease.remaining(a.lease_until, now)} for a in active or []],
+        })
+        return
+    print_table("fault kinds", ("kind", "what it does", "parameters", "example"), [
+        (kind, fault.summary, ", ".join(f"{k}={v.default}" for k, v in fault.params.model_fields.items()) or "-",
+         example_args(fault.example) or "-") for kind, fault in FAULTS.items()])
+    if not is_terminal():
+        print_table("", (), [("active", a.fault_id, a.kind, example_args(a.params), _lease_left(a.lease_until, now))
+                             for a in active or []])
+        return
+    if active:
+        console.print(f"active on stack '{name}':")
+        for a in active:
+            console.print(Text(terminal(f"  {a.fault_id}  {a.kind}  {a.params}  ({_lease_left(a.lease_until, now)})")))
+    elif active is not None:
+        console.print(f"no fault active on stack '{name}'")
+
+
+def _lease_left(lease_until: float | None, now: float) -> str:
+    left = lease.remaining(lease_until, now)
+    return "no lease" if left is None else f"lease {left:.1f} s left"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from lab.monitor.monitor import Monitor, MonitorConfig, MonitorThread, tick_reco
 from lab.monitor.probe import ProbeConfig
 from lab.monitor.rules import RuleError, apply_overrides, default_rules, parse_assignment
 from lab.monitor.view import plain_line, render
+from lab.output import print_json
 from lab.stack.cli import stack_named, stack_options
 from lab.timeline import rundir
 from loadgen.mix import MixError, parse_mix
@@ -62,12 +62,12 @@ def load_set(name: str, root: Path | None, rate: str, shape: str, to: float | No
 
 @load.command("show")
 @stack_options
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (schema: lab/schemas/load.json).")
 def load_show(name: str, root: Path | None, as_json: bool) -> None:
     """Show the current shape and the last seconds' counts and latency."""
     control = LoadControl(stack_named(name, root).address("loadgen"))
     if as_json:
-        click.echo(json.dumps({"state": control.get("/state"), "stats": control.get("/stats?seconds=5")}, indent=2))
+        print_json({"state": control.get("/state"), "stats": control.get("/stats?seconds=5")})
         return
     console.print(f"load: {control.state().describe()}")
     for s in control.seconds(5):

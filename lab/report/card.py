@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lab.core.safe_text import markdown as md
 from lab.core.scoring import RATING_MEANING, ScoreCard
 from lab.report.facts import outcome_text
 
@@ -35,19 +36,19 @@ def card_text(card: ScoreCard, original: ScoreCard | None = None, original_name:
 
 
 def card_markdown(card: ScoreCard) -> list[str]:
-    """A Markdown table of the components, then each point as a bullet."""
+    """A Markdown table of the components, then each point as a bullet (reasons escaped: they quote the team)."""
     lines = [f"**{card.total:.1f} / 100** (par {card.par_score:g}: {'at or above par' if card.passed else 'below par'})", ""]
     for cap in card.caps or ((card.cap,) if card.cap else ()):
-        lines += [f"Capped: {cap.reason}{_evidence(cap.evidence)}", ""]
+        lines += [f"Capped: {md(cap.reason)}{_evidence(cap.evidence)}", ""]
     if card.deductions:
-        lines += [f"- Deducted {-d.points:g}: {d.reason}{_evidence(d.evidence)}" for d in card.deductions] + [""]
+        lines += [f"- Deducted {-d.points:g}: {md(d.reason)}{_evidence(d.evidence)}" for d in card.deductions] + [""]
     lines += ["| component | points | rating |", "|---|---:|---|"]
-    lines += [f"| {c.title} | {c.points:.1f} / {c.weight:g} | {c.rating} ({RATING_MEANING[c.rating]}) |" for c in card.components]
+    lines += [f"| {md(c.title)} | {c.points:.1f} / {c.weight:g} | {c.rating} ({RATING_MEANING[c.rating]}) |" for c in card.components]
     lines.append("")
     for c in card.components:
         for p in c.items:
-            lines.append(f"- {c.title}: {p.points:.1f} / {p.max:g}: {p.reason}{_evidence(p.evidence)}")
-    lines += [f"- {line}" for line in card_words(card)]
+            lines.append(f"- {md(c.title)}: {p.points:.1f} / {p.max:g}: {md(p.reason)}{_evidence(p.evidence)}")
+    lines += [f"- {md(line)}" for line in card_words(card)]
     return lines
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,9 +10,12 @@ from typing import Any, TypeVar
 
 import click
 
+from lab.completion import run_ids
 from lab.core.scoring import ScoreCard, score as score_run
 from lab.core.errors import did_you_mean
+from lab.core.safe_text import terminal
 from lab.errors import UsageError, display
+from lab.output import print_json
 from lab.report import facts
 from lab.report.card import card_text
 from lab.report.run import Run, load_run
@@ -50,12 +52,12 @@ def run_option(fn: F) -> F:
     """RUN, and --root like the stack commands' (envvar GAMEDAY_ROOT)."""
     fn = click.option("--root", type=click.Path(file_okay=False, path_type=Path), envvar="GAMEDAY_ROOT", default=None,
                       help="Run root holding runs/ [default: .gameday, or $GAMEDAY_ROOT].")(fn)
-    return click.argument("run_ref", metavar="[RUN]", required=False)(fn)
+    return click.argument("run_ref", metavar="[RUN]", required=False, shell_complete=run_ids)(fn)
 
 
 @click.command()
 @run_option
-@click.option("--json", "as_json", is_flag=True, help="Print the score card as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the score card as JSON (schema: lab/schemas/score.json).")
 @click.option("--accept", "accept", type=int, metavar="EVENT", default=None,
               help="Accept the hypothesis of note EVENT that the runbook's words did not place (recorded on the "
                    "run's timeline as yours; the card counts it as the diagnosis, or as --as says).")
@@ -76,10 +78,10 @@ def score(run_ref: str | None, as_json: bool, accept: int | None, as_hypothesis:
         run = load_run(run.run_dir)
     card, original = scored(run)
     if as_json:
-        click.echo(json.dumps({"run": run.run_dir.name, "card": card.to_dict(), "original_total": original.total,
-                               "outcome": facts.outcome_of(run.timeline)}, sort_keys=True, indent=2))
+        print_json({"run": run.run_dir.name, "card": card.to_dict(), "original_total": original.total,
+                    "outcome": facts.outcome_of(run.timeline)}, sort_keys=True)
     else:
-        click.echo(card_text(card, original, run.original.name, facts.outcome_of(run.timeline)))
+        click.echo(terminal(card_text(card, original, run.original.name, facts.outcome_of(run.timeline)), keep="\n"))
 
 
 def judge(run: Run, accept: int | None, reject: int | None, as_hypothesis: str | None, by: str) -> None:
@@ -127,5 +129,5 @@ def after_drill(run_dir: Path) -> None:
     run = load_run(run_dir)
     card, original = scored(run)
     md, page = write_reports(run, card, original)
-    click.echo(card_text(card, original, run.original.name, facts.outcome_of(run.timeline)))
+    click.echo(terminal(card_text(card, original, run.original.name, facts.outcome_of(run.timeline)), keep="\n"))
     click.echo(f"postmortem draft: {display(md)}\nreport: {display(page)}")

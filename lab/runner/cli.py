@@ -10,12 +10,15 @@ from typing import TYPE_CHECKING
 from pathlib import Path
 
 import click
-from rich.console import Console, Group
+from rich.console import Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
 from lab.catalog import CATALOG
+from lab.completion import scenario_ids
+from lab.core.safe_text import terminal
+from lab.output import stdout_console
 from lab.console.info import token_options
 from lab.errors import UsageError
 from lab.runner.drill import Drill, DrillOptions, DrillStatus, install_signal_handlers
@@ -29,7 +32,7 @@ from lab.stack.base import Stack
 from lab.stack.open import KINDS, open_stack
 from lab.timeline import rundir
 
-console = Console(highlight=False)
+console = stdout_console()
 
 
 class Duration(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.2
@@ -58,20 +61,24 @@ def validate(files: tuple[Path, ...]) -> None:
     paths = list(files) or CATALOG.scenario_files()
     for path in paths:
         scenario, _ = CATALOG.load(CATALOG.resolve(str(path)))
-        console.print(f"{path}: ok ({scenario.id}, {len(scenario.faults)} fault steps, runbook {scenario.runbook})")
+        console.print(Text(terminal(f"{path}: ok ({scenario.id}, {len(scenario.faults)} fault steps, runbook {scenario.runbook})")))
 
 
 @click.command("list")
-def list_scenarios() -> None:
-    """List the scenarios: id, title, difficulty, the incident it retells."""
-    table = Table(title="scenarios", title_justify="left")
-    for col in ("id", "title", "difficulty", "based on"):
-        table.add_column(col)
-    for path in CATALOG.scenario_files():
-        scenario, _ = CATALOG.load(path)
-        table.add_row(scenario.id, scenario.title, scenario.difficulty,
-                      scenario.based_on.incident if scenario.based_on else "-")
-    console.print(table)
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of scenarios (schema: lab/schemas/list.json).")
+def list_scenarios(as_json: bool) -> None:
+    """List the scenarios: id, title, difficulty, the incident it retells.
+
+    Piped, one tab-separated line per scenario (id, title, difficulty, based on), nothing cut."""
+    from lab.output import print_json, print_table
+
+    scenarios = [CATALOG.load(path)[0] for path in CATALOG.scenario_files()]
+    if as_json:
+        print_json([{"id": s.id, "title": s.title, "difficulty": s.difficulty,
+                     "based_on": s.based_on.incident if s.based_on else None} for s in scenarios])
+        return
+    print_table("scenarios", ("id", "title", "difficulty", "based on"),
+                [(s.id, s.title, s.difficulty, s.based_on.incident if s.based_on else "-") for s in scenarios])
 
 
 def _render(status: DrillStatus, title: str) -> Group:
@@ -85,7 +92,7 @@ def _render(status: DrillStatus, title: str) -> Group:
     events = Table.grid(padding=(0, 1))
     for event in status.recent[-6:]:
         summary = event.data.get("action") or event.data.get("alert") or event.data.get("kind") or ""
-        events.add_row(f"t+{event.offset_s:6.0f}s", event.source.value, event.kind, str(summary))
+        events.add_row(f"t+{event.offset_s:6.0f}s", event.source.value, Text(terminal(event.kind)), Text(terminal(summary)))
     return Group(head, events)
 
 
@@ -116,7 +123,7 @@ def _stack_for(scenario, name: str, root: Path | None,  # type: ignore[no-untype
 
 
 @click.command()
-@click.argument("scenario_ref", metavar="SCENARIO")
+@click.argument("scenario_ref", metavar="SCENARIO", shell_complete=scenario_ids)
 @click.option("--team", default="team", show_default=True, help="Team name recorded with the run.")
 @click.option("--autopilot", "responder", flag_value="autopilot", help="Let the scripted runbook-follower respond.")
 @click.option("--wrong-turns", "responder", flag_value="wrong_turns", help="Replay the classic mistakes.")
@@ -165,8 +172,8 @@ def drill(scenario_ref: str, team: str, responder: str | None, speed: float, kee
                           + (f"), or by itself after {start_after:.0f} s" if start_after is not None else ")"),
                           soft_wrap=True)
         if not quiet:
-            console.print(f"[bold]{scenario.title}[/]")
-            console.print(" ".join(scenario.story.told.split()), soft_wrap=True)
+            console.print(Text(terminal(scenario.title), style="bold"))
+            console.print(Text(terminal(" ".join(scenario.story.told.split()))), soft_wrap=True)
             console.print()
         live = Live(console=console, refresh_per_second=4, transient=False) if not quiet else None
         run = Drill(scenario, text, stack, options,
@@ -223,18 +230,17 @@ def _console(name: str, root: Path | None, token_file: Path | None, show_team_to
 
 
 def _print_timeline(run_dir: Path) -> None:
+    from lab.output import print_table
     from lab.timeline.store import TimelineStore
 
-    table = Table(title="what happened", title_justify="left", show_edge=False)
-    for col in ("t+ (drill s)", "source", "event", "detail"):
-        table.add_column(col)
+    rows = []
     for event in TimelineStore(run_dir / rundir.EVENTS).read():
         data = event.data
         detail = data.get("alert") or data.get("step") or data.get("text") or data.get("outcome") or ""
         if event.kind.startswith("action.") and isinstance(data.get("result"), dict):
             detail = ", ".join(f"{k}={v}" for k, v in data["result"].items() if not isinstance(v, (list, dict)))
-        table.add_row(f"{event.offset_s:7.0f}", event.source.value, event.kind, str(detail)[:70])
-    console.print(table)
+        rows.append((f"{event.offset_s:7.0f}", event.source.value, event.kind, str(detail)[:70]))
+    print_table("what happened", ("t+ (drill s)", "source", "event", "detail"), rows)
 
 
 @click.command()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -11,14 +10,18 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
+
+from lab.completion import stack_names
+from lab.core.safe_text import terminal
+from lab.output import is_terminal, print_json, print_table, stdout_console
 
 from lab.stack.base import SERVICES, Stack, StackStatus
 from lab.stack.config import load_config
 from lab.stack.open import KINDS, all_stacks, open_stack
 from lab.stack.state import default_root
 
-console = Console(stderr=False, highlight=False)
+console = stdout_console()
 err = Console(stderr=True, highlight=False)
 
 
@@ -34,7 +37,8 @@ def stack_options(fn: F) -> F:
         default=None,
         help="Run root holding every stack's directory [default: .gameday, or $GAMEDAY_ROOT].",
     )(fn)
-    fn = click.option("--name", "-n", default="default", show_default=True, help="Stack name (one per team).")(fn)
+    fn = click.option("--name", "-n", default="default", show_default=True, help="Stack name (one per team).",
+                      shell_complete=stack_names)(fn)
     return fn
 
 
@@ -109,22 +113,25 @@ def status(name: str, root: Path | None, as_json: bool, with_stats: bool) -> Non
     stack = stack_named(name, root)
     st = stack.status()
     stats = stack.stats() if with_stats else None
-    if as_json:
-        click.echo(json.dumps({**_status_dict(st), **({"stats": stats} if stats is not None else {})}, indent=2))
-        return
+    if as_json:  # the same exit code as the table: scripts can test it either way
+        print_json({**_status_dict(st), **({"stats": stats} if stats is not None else {})})
+        sys.exit(0 if st.healthy else 1)
+    out = stdout_console()
     if stats is not None:
         for container, figures in sorted(stats.items()):
-            console.print(f"  {container:<36} cpu {figures['cpu_percent']:5.1f} %  memory {figures['mem_mb']:7.1f} MB")
-    table = Table(title=f"stack '{st.name}' ({st.mode})", title_justify="left")
-    for col in ("service", "pid", "address", "health", "detail"):
-        table.add_column(col)
+            out.print(Text(f"  {terminal(container):<36} cpu {figures['cpu_percent']:5.1f} %  "
+                           f"memory {figures['mem_mb']:7.1f} MB"))
+    rows: list[tuple[str | Text, ...]] = []
     for svc in st.services:
         colour = "green" if svc.health == "healthy" else "yellow" if svc.health == "paused" else "red"
         detail = ", ".join(f"{k}={v}" for k, v in svc.detail.items())
         if svc.name == "db" and st.db_max_connections:
             detail = f"connections {st.db_connections_used}/{st.db_max_connections}"
-        table.add_row(svc.name, str(svc.pid or "-"), svc.address, f"[{colour}]{svc.health}[/]", detail)
-    console.print(table)
+        rows.append((svc.name, str(svc.pid or "-"), svc.address, Text(svc.health, style=colour), detail))
+    print_table(f"stack '{st.name}' ({st.mode})", ("service", "pid", "address", "health", "detail"), rows)
+    if st.urls:  # piped: a blank line, then one "label<TAB>url" line each
+        out.print("URLs:" if is_terminal() else "")
+        print_table("", ("name", "url"), list(st.urls.items()))
     if not st.healthy:
         sys.exit(1)
 
@@ -152,10 +159,10 @@ def logs(service: str, name: str, root: Path | None, lines: int, follow: bool) -
     """Show a service's log."""
     stack = stack_named(name, root)
     stack.state()  # refuses a stack that is not up
-    click.echo(stack.logs(service, lines))
+    click.echo(terminal(stack.logs(service, lines), keep="\n\t"))  # a log quotes SQL and requests as sent
     if follow:
         for chunk in stack.follow_logs(service):
-            sys.stdout.write(chunk)
+            sys.stdout.write(terminal(chunk, keep="\n\t"))
             sys.stdout.flush()
 
 
@@ -193,5 +200,5 @@ def sql(query: str, name: str, root: Path | None, dbname: str) -> None:
         rows = stack_named(name, root).sql(query, dbname=dbname)
     except psycopg2.Error as exc:
         raise click.ClickException(str(exc).strip().splitlines()[0]) from None
-    for row in rows:
-        click.echo("\t".join("" if v is None else str(v) for v in row))
+    for row in rows:  # what the database holds is shown, never obeyed by the terminal (Arcade's players name themselves)
+        click.echo("\t".join("" if v is None else terminal(v) for v in row))

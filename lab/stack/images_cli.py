@@ -6,13 +6,13 @@ import time
 
 import click
 from rich.console import Console
-from rich.table import Table
 
+from lab.output import print_table, stdout_console
 from lab.stack import image_build
 from lab.stack import images as img
 from lab.stack.engine import engine
 
-console = Console(highlight=False)
+console = stdout_console()  # piped: `images list` lines whole, never wrapped at 80 columns
 err = Console(stderr=True, highlight=False)
 
 
@@ -37,14 +37,10 @@ def build(offline: bool, force: bool) -> None:
         started = time.monotonic()
         report = run(client, progress=lambda msg: err.print(f"images [{time.monotonic() - started:5.0f} s] {msg}"),
                      force=force)
-    table = Table(title=f"images ({'offline' if offline else 'public'}) in {report.seconds:.0f} s",
-                  title_justify="left")
-    for col in ("image", "what happened", "seconds", "size MB"):
-        table.add_column(col)
-    for out in report.outcomes:
-        table.add_row(out.image, "built" if out.built else "reused", f"{out.seconds:.0f}",
-                      "-" if out.size_mb is None else f"{out.size_mb:.0f}")
-    console.print(table)
+    print_table(f"images ({'offline' if offline else 'public'}) in {report.seconds:.0f} s",
+                ("image", "what happened", "seconds", "size MB"),
+                [(out.image, "built" if out.built else "reused", f"{out.seconds:.0f}",
+                  "-" if out.size_mb is None else f"{out.size_mb:.0f}") for out in report.outcomes])
     for var, name in report.images.items():
         console.print(f"  {var}={name}")
     console.print(f"written to {report.env_file}")

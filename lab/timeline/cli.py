@@ -9,7 +9,10 @@ from pathlib import Path
 
 import click
 
+from lab.completion import run_ids
+from lab.core.safe_text import terminal
 from lab.core.timeline import Event, Source
+from lab.output import colour_wanted
 from lab.stack.cli import stack_named, stack_options
 from lab.stack.state import default_root
 from lab.timeline import rundir
@@ -38,19 +41,21 @@ def summary(event: Event) -> str:
 
 
 def line(event: Event, colour: bool = True) -> str:
-    """One event as a terminal line (ANSI colour by source when `colour`)."""
+    """One event as a terminal line (ANSI colour by source when `colour`); what people wrote is shown
+    with its control characters made visible (lab.core.safe_text), never obeyed by the terminal."""
     source = f"{event.source.value:<11}"
     if colour:
         source = click.style(source, fg=COLOURS[event.source])
-    return f"t+{event.offset_s:8.1f}s  {source} {event.kind:<34} {event.actor:<10} {summary(event)}"
+    return f"t+{event.offset_s:8.1f}s  {source} {terminal(event.kind):<34} {terminal(event.actor):<10} {terminal(summary(event))}"
 
 
 @click.command()
-@click.argument("run_ref", required=False, metavar="[RUN]")
+@click.argument("run_ref", required=False, metavar="[RUN]", shell_complete=run_ids)
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), envvar="GAMEDAY_ROOT", default=None,
               help="Run root [default: .gameday, or $GAMEDAY_ROOT].")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new events until the drill ends (Ctrl-C stops).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON event per line, as stored.")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON event per line, as stored (JSON Lines; schema: lab/schemas/event.json).")
 @click.option("--source", "sources", multiple=True, type=click.Choice([s.value for s in Source]), help="Only these sources.")
 @click.option("--kind", "kinds", multiple=True, metavar="PREFIX", help="Only kinds starting with PREFIX (e.g. action., alert.).")
 def timeline(run_ref: str | None, root: Path | None, follow: bool, as_json: bool, sources: tuple[str, ...],
@@ -63,7 +68,7 @@ def timeline(run_ref: str | None, root: Path | None, follow: bool, as_json: bool
     def keep(event: Event) -> bool:
         return (not sources or event.source.value in sources) and (not kinds or event.kind.startswith(kinds))
 
-    colour = sys.stdout.isatty()
+    colour = colour_wanted()
     while True:
         events = store.read()
         batch = [e for e in events[shown:] if keep(e)]

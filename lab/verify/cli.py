@@ -13,23 +13,27 @@ import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
 from lab.catalog import CATALOG
+from lab.completion import scenario_ids
 from lab.core.scenario import Scenario
+from lab.core.safe_text import terminal
 from lab.core.variants import seeds_for
 from lab.errors import UsageError, display
+from lab.output import is_terminal, print_json, print_table, stdout_console
 from lab.stack.state import default_root
 from lab.verify.junit import junit_xml
 from lab.verify.model import Check, ScenarioReport, Status, exit_code
 from lab.verify.pipeline import STACK_MODES, Cancel, ScenarioVerify, VerifyOptions, check_stack_mode
 from lab.verify.worker import Workers, spawn
 
-console = Console(highlight=False)
+console = stdout_console()
 COLOURS = {Status.PASSED: "green", Status.FAILED: "red", Status.ERROR: "red", Status.SKIPPED: "yellow"}
 
 
@@ -69,32 +73,51 @@ def _check_junit(path: Path | None) -> None:
 class Printer:
     """Prints each check as it finishes (from any job's thread)."""
 
-    def __init__(self) -> None:
+    def __init__(self, out: Console) -> None:
         self.lock = threading.Lock()
+        self.out = out
 
     def __call__(self, report: ScenarioReport, check: Check) -> None:
         colour = COLOURS[check.status]
         detail = check.measured if check.passed else check.message().split(": ", 1)[1]
         with self.lock:
-            console.print(f"{escape(report.scenario_id)}  {escape(f'{check.name:<20}')} "
-                          f"[{colour}]{check.status.value:<7}[/] {check.seconds:6.1f} s  {escape(detail)}", soft_wrap=True)
+            self.out.print(f"{escape(report.scenario_id)}  {escape(f'{check.name:<20}')} "
+                           f"[{colour}]{check.status.value:<7}[/] {check.seconds:6.1f} s  {escape(terminal(detail))}",
+                           soft_wrap=True)
 
 
-def summary(reports: list[ScenarioReport], seconds: float) -> Table:
-    table = Table(title=f"gameday verify: {sum(r.passed for r in reports)}/{len(reports)} scenarios passed "
-                        f"in {seconds:.0f} s", title_justify="left")
-    for col in ("scenario", "result", "time", "passed/failed/skipped", "first failure"):
-        table.add_column(col, no_wrap=col != "first failure")
+def print_summary(reports: list[ScenarioReport], seconds: float) -> None:
+    """One row per scenario (piped: tab-separated, whole ids)."""
+    rows = []
     for r in reports:
         bad = next((c for c in r.checks if c.bad), None)
-        table.add_row(escape(r.scenario_id), "[green]passed[/]" if r.passed else "[red]FAILED[/]", f"{r.seconds:.0f} s",
-                      f"{sum(c.passed for c in r.checks)}/{len(r.failures) + len(r.errors)}/{len(r.skips)}",
-                      escape(bad.name) if bad else "-")
-    return table
+        rows.append((r.scenario_id, Text("passed", style="green") if r.passed else Text("FAILED", style="red"),
+                     f"{r.seconds:.0f} s",
+                     f"{sum(c.passed for c in r.checks)}/{len(r.failures) + len(r.errors)}/{len(r.skips)}",
+                     bad.name if bad else "-"))
+    headline = f"gameday verify: {sum(r.passed for r in reports)}/{len(reports)} scenarios passed in {seconds:.0f} s"
+    print_table(headline, ("scenario", "result", "time", "passed/failed/skipped", "first failure"), rows)
+    if not is_terminal():  # the table's title, which piped rows do not carry: CI logs read it
+        click.echo(headline)
+
+
+def summary_json(reports: list[ScenarioReport], seconds: float, mode: str, speed: float, halted: bool) -> dict[str, Any]:
+    """The verify summary as `--json` prints it (schema: lab/schemas/verify.json)."""
+    return {
+        "passed": exit_code(reports) == 0 and not halted,
+        "exit_code": exit_code(reports),
+        "halted": halted,
+        "stack": mode,
+        "speed": speed,
+        "seconds": round(seconds, 2),
+        "scenarios": [{"id": r.scenario_id, "path": r.path, "passed": r.passed, "seconds": round(r.seconds, 2),
+                       "kept": r.kept,
+                       "checks": [{**c.to_dict(), "message": c.message()} for c in r.checks]} for r in reports],
+    }
 
 
 @click.command()
-@click.argument("refs", nargs=-1, metavar="[SCENARIO]...")
+@click.argument("refs", nargs=-1, metavar="[SCENARIO]...", shell_complete=scenario_ids)
 @click.option("--stack", "mode", type=click.Choice(STACK_MODES), default="local", show_default=True,
               help="Where the stacks run.")
 @click.option("--junit", "junit_path", type=click.Path(path_type=Path), help="Write a JUnit XML report here.")
@@ -109,8 +132,10 @@ def summary(reports: list[ScenarioReport], seconds: float) -> Table:
                    "teams), instead of the scenario as written; the seeds are the same on every run.")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), envvar="GAMEDAY_ROOT", default=None,
               help="Run root [default: .gameday, or $GAMEDAY_ROOT]; verify works under <root>/verify/.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the summary as JSON on stdout (schema: lab/schemas/verify.json); progress goes to stderr.")
 def verify(refs: tuple[str, ...], mode: str, junit_path: Path | None, speed: float, jobs: int,
-           steady_timeout: float, variants: int, root: Path | None) -> int:
+           steady_timeout: float, variants: int, root: Path | None, as_json: bool) -> int:
     """Check that scenarios still break the site and still heal (all of scenarios/ by default):
     steady state, each fault's symptom, recovery by the autopilot at or above par, the wrong-turns
     responder below it. Exit 0 all passed, 1 a check failed, 2 bad input."""
@@ -121,9 +146,10 @@ def verify(refs: tuple[str, ...], mode: str, junit_path: Path | None, speed: flo
     work = (root or default_root()) / "verify" / stamp
     options = VerifyOptions(stack=mode, speed=speed, root=work, steady_timeout_s=steady_timeout)
     cancel = Cancel()
-    printer = Printer()
+    out = Console(stderr=True, highlight=False) if as_json else console
+    printer = Printer(out)
     jobs = min(jobs, len(loaded))
-    console.print(f"verifying {len(loaded)} scenario(s) on the {mode} stack at speed {speed:g}, "
+    out.print(f"verifying {len(loaded)} scenario(s) on the {mode} stack at speed {speed:g}, "
                   f"{jobs} at a time; work dir {display(work)}")
     workers = Workers()
 
@@ -147,22 +173,26 @@ def verify(refs: tuple[str, ...], mode: str, junit_path: Path | None, speed: flo
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     seconds = time.monotonic() - began
-    console.print()
-    console.print(summary(reports, seconds))
+    out.print()
+    if not as_json:
+        print_summary(reports, seconds)
     for report in reports:
         for check in report.checks:
             if check.bad:
-                console.print(f"[red]{escape(report.scenario_id)}[/]: {escape(check.message())}", soft_wrap=True)
+                out.print(f"[red]{escape(report.scenario_id)}[/]: {escape(terminal(check.message()))}", soft_wrap=True)
         if report.kept:
-            console.print(f"  run directory kept: {escape(display(Path(report.kept)))}", soft_wrap=True)
+            out.print(f"  run directory kept: {escape(display(Path(report.kept)))}", soft_wrap=True)
     if junit_path is not None:
         junit_path.write_text(junit_xml(reports, socket.gethostname(), seconds))
-        console.print(f"JUnit report: {display(junit_path)}")
+        out.print(f"JUnit report: {display(junit_path)}")
     try:
         work.rmdir()  # empty when every scenario passed
         work.parent.rmdir()
     except OSError:
         pass
-    if cancel.is_set() or workers.halted:
-        console.print("[yellow]halted[/]: drills stopped, faults reverted, stacks down")
+    halted = cancel.is_set() or workers.halted
+    if halted:
+        out.print("[yellow]halted[/]: drills stopped, faults reverted, stacks down")
+    if as_json:
+        print_json(summary_json(reports, seconds, mode, speed, halted))
     return exit_code(reports)
