@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from lab.catalog import CATALOG
 from lab.core.event import EventInvalid, EventPlan, parse_event, slug
@@ -116,7 +113,9 @@ def scoreboard(name: str | None, as_json: bool, root: Path | None) -> None:
     info = runner.load_event(name, root or default_root())
     rows = runner.standings(info)
     if as_json:
-        click.echo(json.dumps({"event": info["event"], "status": info["status"], "teams": rows}, indent=2))
+        from lab.output import print_json
+
+        print_json({"event": info["event"], "status": info["status"], "teams": rows})
         return
     _print_board(rows, info["event"], info["status"])
 
@@ -140,19 +139,11 @@ def _clock(seconds: float | None) -> str:
 
 
 def _print_board(rows: list[dict[str, Any]], name: str, status: str = "ended") -> None:
-    """The ranking as a table on a terminal; piped, tab-separated lines with a header (nothing cut)."""
+    """The ranking: a table on a terminal; piped, one tab-separated line per team (lab.output)."""
+    from lab.output import print_table
+
     columns = ("#", "team", "score", "phase", "acknowledged", "diagnosed", "recovered", "hints", "seed", "run")
     cells = [[str(r["rank"]), r["team"], "-" if r["score"] is None else f"{r['score']:.0f}", r["phase"],
               _clock(r["ack_s"]), _clock(r["diagnosis_s"]), _clock(r["recovered_s"]), str(r["hints"]), str(r["seed"]),
               r["run_id"] or "-"] for r in rows]
-    if not sys.stdout.isatty():
-        click.echo(f"# event {name} ({status})")
-        for line in [list(columns), *cells]:
-            click.echo("\t".join(line))
-        return
-    table = Table(title=f"event {name} ({status})", title_justify="left")
-    for col in columns:
-        table.add_column(col, no_wrap=col != "run")
-    for line in cells:
-        table.add_row(*(escape(c) for c in line))
-    console.print(table)
+    print_table(f"event {name} ({status})", columns, cells)

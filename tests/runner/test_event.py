@@ -15,9 +15,12 @@ import sys
 import time
 from pathlib import Path
 
+import jsonschema
 import psutil
 import pytest
 import yaml
+
+import lab
 
 from lab.faults import engine
 from lab.stack import procs
@@ -66,6 +69,8 @@ def test_three_teams_play_their_own_variants_and_the_scoreboard_ranks_them(gamed
         copy = yaml.safe_load((Path(team["run_dir"]) / rundir.SCENARIO).read_text())
         assert copy["seed"] == team["seed"] and copy["time_limit_s"] == 600
     board = json.loads(gameday("event", "scoreboard", "trial", "--json").stdout)
+    schema = json.loads((Path(lab.__file__).parent / "schemas" / "scoreboard.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(board)
     scores = [row["score"] for row in board["teams"]]
     assert [row["team"] for row in board["teams"]][0] == "auto" and scores == sorted(scores, reverse=True)
     assert [row["rank"] for row in board["teams"]] == [1, 2, 3]
