@@ -47,7 +47,19 @@ def first_error(exc: ValidationError, model: type[BaseModel], prefix: Sequence[A
     msg = msg[0].lower() + msg[1:]
     if msg.startswith("value error, "):
         return f"{where}: {msg[len('value error, '):]}{more}"
-    return f"{where}: {msg}, got {err.get('input')!r}{more}"
+    return f"{where}: {msg}, got {shown(err.get('input'))}{more}"
+
+
+SHOWN_MAX = 80  # characters of a refused value repeated in its error (a 100 KB note is not echoed back)
+
+
+def shown(value: Any) -> str:
+    """A refused value as its error repeats it: repr, cut to SHOWN_MAX characters with its length said."""
+    text = repr(value)
+    if len(text) <= SHOWN_MAX:
+        return text
+    size = f"{len(value):,} characters" if isinstance(value, str) else f"{len(text):,} characters written out"
+    return f"{text[:SHOWN_MAX - 1]}... ({size})"
 
 
 def fields_at(model: type[BaseModel], path: Sequence[Any]) -> list[str]:

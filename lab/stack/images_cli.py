@@ -7,7 +7,7 @@ import time
 import click
 from rich.console import Console
 
-from lab.output import print_table, stdout_console
+from lab.output import print_json, print_table, stdout_console
 from lab.stack import image_build
 from lab.stack import images as img
 from lab.stack.engine import engine
@@ -47,9 +47,13 @@ def build(offline: bool, force: bool) -> None:
 
 
 @images.command("list")
-def list_images() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the images as JSON.")
+def list_images(as_json: bool) -> None:
     """Show the image each variable stands for, and whether it is present here."""
     client = engine()
-    for var, name in img.chosen().items():
-        mark = "[green]present[/]" if img.present(client, name) else "[red]missing[/]"
-        console.print(f"{var:<20} {name:<50} {mark}")
+    chosen = [(var, name, img.present(client, name)) for var, name in img.chosen().items()]
+    if as_json:
+        print_json([{"variable": var, "image": name, "present": here} for var, name, here in chosen])
+        return
+    print_table("images", ("variable", "image", "here"),
+                [(var, name, "present" if here else "missing") for var, name, here in chosen])

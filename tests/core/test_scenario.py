@@ -87,3 +87,19 @@ def test_not_yaml_and_not_a_mapping():
         parse_scenario("id: x\n  bad: [", FAULT_PARAMS, RUNBOOKS, ACTIONS, ALERTS)
     with pytest.raises(ScenarioInvalid, match="expected a mapping"):
         parse_scenario("- a\n- b\n", FAULT_PARAMS, RUNBOOKS, ACTIONS, ALERTS)
+
+
+def test_a_huge_refused_value_is_not_echoed_back_whole():
+    from pydantic import BaseModel, Field, ValidationError
+
+    from lab.core.errors import first_error
+
+    class Note(BaseModel):
+        text: str = Field(max_length=10)
+
+    try:
+        Note(text="x" * 100_000)
+    except ValidationError as exc:
+        message = first_error(exc, Note)
+    assert message.startswith("text: string should have at most 10 characters, got 'xxxx")
+    assert message.endswith("... (100,000 characters)") and len(message) < 200
