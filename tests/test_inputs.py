@@ -13,10 +13,10 @@ other work. Peak memory (maxrss) is bounded the same way.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,23 +38,28 @@ class Ran:
     max_rss_mb: float
 
 
+# A small launcher measures the command: its wait4 rusage is the command's own. Measured straight
+# from this process, the peak memory would include this (large) test worker's, which Linux carries
+# over from the fork into the child's high-water mark.
+LAUNCHER = (
+    "import json, os, subprocess, sys\n"
+    "proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+    "_pid, status, usage = os.wait4(proc.pid, 0)\n"
+    "proc.returncode = -1\n"
+    "print(json.dumps([os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, usage.ru_maxrss]))\n"
+)
+
+
 def _run(args: list[str | bytes], env: dict[str, str], cwd: Path, timeout: float) -> Ran:
-    """One subprocess, with its own peak memory (wait4's rusage) and wall time."""
+    """One subprocess, with its own CPU time and peak memory (wait4's rusage, via LAUNCHER) and wall time."""
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "lab.cli", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=env, cwd=cwd)
-    killer = threading.Timer(timeout, proc.kill)
-    killer.start()
     try:
-        err = proc.stderr.read() if proc.stderr else b""
-        _pid, status, usage = os.wait4(proc.pid, 0)
-    finally:
-        killer.cancel()
-        proc.returncode = -1  # reaped above
-        if proc.stderr:
-            proc.stderr.close()
-    return Ran(os.waitstatus_to_exitcode(status), err.decode("utf-8", errors="replace"), time.monotonic() - started,
-               usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+        proc = subprocess.run([sys.executable, "-c", LAUNCHER, sys.executable, "-m", "lab.cli", *args],
+                              capture_output=True, env=env, cwd=cwd, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"gameday {args!r} did not finish within {timeout:.0f} s") from exc
+    code, cpu, max_rss_kb = json.loads(proc.stdout.decode().strip().splitlines()[-1])
+    return Ran(code, proc.stderr.decode("utf-8", errors="replace"), time.monotonic() - started, cpu, max_rss_kb / 1024)
 
 
 def _env(root: Path) -> dict[str, str]:
