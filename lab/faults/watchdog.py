@@ -144,8 +144,8 @@ def serve(stack: Stack, interval: float = INTERVAL_S, in_stack: bool = False) ->
             named = int(pid_path(stack.run_dir).read_text().strip())
         except (OSError, ValueError):
             named = None
-        if named is None and time.monotonic() < deadline:
-            named = me
+        if time.monotonic() < deadline and (named is None or (named != me and not procs.alive(named))):
+            named = me  # no pid file yet, or a dead watchdog's: the starter is about to name us
         if named != me or not stack.is_up():
             break  # the stack went down (or another watchdog took over)
         _sweep_once(stack)

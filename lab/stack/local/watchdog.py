@@ -32,6 +32,7 @@ def start(run_dir: Path, name: str, root: Path, log_path: Path) -> int:
     pid = running(run_dir)
     if pid is not None:
         return pid
+    pid_path(run_dir).unlink(missing_ok=True)  # a dead watchdog's pid must not make the new one stand down
     pid = procs.spawn([sys.executable, "-m", "lab.faults.watchdog", "--name", name, "--root", str(root.absolute())],
                       log_path, env=dict(os.environ), cwd=run_dir)
     write_atomic(pid_path(run_dir), str(pid))
