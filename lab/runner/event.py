@@ -211,6 +211,11 @@ class EventRun:
             log.close()
         self.progress(f"team {team.name}: drill started on {team.stack_name} (seed {team.seed}"
                       + (f", {team.responder}" if team.responder != "people" else "") + ")")
+        if team.responder == "people":
+            site = team.urls.get("arcade", "")
+            self.progress(f"  team {team.name} responds on stack {team.stack_name}" + (f" (Arcade at {site})" if site else "")
+                          + f": `gameday <command> --name {team.stack_name}` (ack, act inspect-db, note, resolve, ...), "
+                            f"`gameday shell --name {team.stack_name}`, or its console: `gameday console --name {team.stack_name}`")
 
     def drills(self, on_tick: Any = None) -> None:
         """Start every team's drill (after its delay) and wait until every one has ended."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +89,7 @@ def run(event_file: Path | None, name: str | None, scenario: str | None, teams: 
     console.print(f"event [bold]{escape(plan.event)}[/]: {escape(plan.scenario)} for {len(plan.teams)} teams on "
                   f"{plan.stack} stacks at speed {plan.speed:g}; event directory {display(ev.dir)}", soft_wrap=True)
     try:
-        ev.run(on_tick=None)
+        ev.run(on_tick=_every(BOARD_EVERY_S, lambda e: console.print(escape(standing_line(e)), soft_wrap=True)))
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -130,6 +131,30 @@ def report(name: str | None, root: Path | None) -> None:
 
     md, page = write_event_report(runner.load_event(name, root or default_root()))
     click.echo(f"{md}\n{page}")
+
+
+BOARD_EVERY_S = 30.0  # real seconds between two scoreboard lines while the event runs
+
+
+def _every(seconds: float, fn: Any) -> Any:
+    """`fn(event)` at most once every `seconds` (the runner ticks every two seconds)."""
+    last = [0.0]
+
+    def tick(ev: Any) -> None:
+        now = time.monotonic()
+        if now - last[0] >= seconds:
+            last[0] = now
+            fn(ev)
+
+    return tick
+
+
+def standing_line(ev: runner.EventRun) -> str:
+    """One line of the live ranking: `scoreboard: 1. red 62 (mitigating)  2. blue 40 (diagnosing)`."""
+    rows = runner.standings({"teams": [t.to_dict() for t in ev.teams]})
+    parts = [f"{r['rank']}. {r['team']} {'-' if r['score'] is None else format(r['score'], '.0f')} ({r['phase']})"
+             for r in rows]
+    return f"{time.strftime('%H:%M:%S')} scoreboard: " + "  ".join(parts)
 
 
 def _clock(seconds: float | None) -> str:

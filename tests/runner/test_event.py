@@ -59,6 +59,10 @@ def test_three_teams_play_their_own_variants_and_the_scoreboard_ranks_them(gamed
     # a lock queue costs less than the March surge the default per-stack cost is measured on
     result = gameday("event", "run", str(write_event(tmp_path / "event.yaml")), "--stack-cpu", "0.4", timeout=600)
     assert result.returncode == 0, result.stderr + result.stdout
+    # the facilitator is told how the people's team responds, and sees the ranking as they play
+    assert "team idle responds on stack trial-idle" in result.stdout and "--name trial-idle" in result.stdout
+    assert "team auto responds" not in result.stdout
+    assert " scoreboard: 1. " in result.stdout
     info = json.loads((run_root / "events" / "trial" / "event.json").read_text())
     assert info["status"] == "ended"
     outcomes = {t["team"]: t["outcome"] for t in info["teams"]}
