@@ -1,0 +1,173 @@
+"""The fast path: a link with no toxic moves bytes kernel to kernel on its own thread.
+
+    src socket ──splice──> pipe ──splice──> dst socket        (one thread per link direction)
+
+The event loop is not entered per chunk: the thread waits in ``poll`` on the source (or, when
+the destination is full, on the destination) and on a wake-up eventfd, and calls ``os.splice``
+with bounded lengths, so the bytes never reach Python. ``os.splice`` and ``poll`` release the
+GIL, so several links (and the event loop) run on several cores at once.
+
+The loop owns the lifecycle. ``stop()`` sets a flag, wakes the thread and joins it (it never
+blocks in a system call: every fd is non-blocking), then ``drain()`` returns what is still in
+the pipe: bytes read from the source but not yet written, which the link hands to its toxic
+pipeline (or writes itself) so nothing is lost or reordered. When the thread ends by itself
+(EOF, a socket error, splice unsupported) it tells the loop with ``call_soon_threadsafe``.
+
+The thread works on duplicates of the two socket fds, so a transport that closes its own fd
+meanwhile never leaves the thread with a closed or reused descriptor; the link stops the
+thread (and closes the duplicates) before it closes the sockets.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import select
+import sys
+import threading
+from typing import Callable
+
+PIPE_SIZE = 1 << 20  # bytes in flight per link; Linux grants up to /proc/sys/fs/pipe-max-size
+CHUNK = 1 << 20  # the most one splice call moves
+
+# Why a pump ended (reported to the loop).
+STOPPED, EOF, ERROR, UNSUPPORTED = "stopped", "eof", "error", "unsupported"
+
+AVAILABLE = sys.platform.startswith("linux") and hasattr(os, "splice") and hasattr(os, "eventfd")
+
+
+def enabled() -> bool:
+    """Whether links should use the fast path: Linux, and not turned off by GAMEDAY_PROXY_SPLICE=0."""
+    return AVAILABLE and os.environ.get("GAMEDAY_PROXY_SPLICE", "1") != "0"
+
+
+_UNSUPPORTED_ERRNOS = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP}
+_FLAGS = getattr(os, "SPLICE_F_MOVE", 1) | getattr(os, "SPLICE_F_NONBLOCK", 2)
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+
+
+class Pump:
+    """One link's splice thread: ``Pump(src_fd, dst_fd, on_exit)`` then ``start()``.
+
+    ``received``/``sent`` count bytes read from the source / written to the destination;
+    ``on_exit(pump)`` runs on the thread when it ends by itself (not after ``stop()``).
+    """
+
+    def __init__(self, src_fd: int, dst_fd: int, on_exit: Callable[["Pump"], None]) -> None:
+        self.received = 0
+        self.sent = 0
+        self.reason = STOPPED
+        self.error: OSError | None = None
+        self._on_exit = on_exit
+        self._stopping = False
+        self._fds: list[int] = []
+        try:
+            self._src = self._keep(os.dup(src_fd))
+            self._dst = self._keep(os.dup(dst_fd))
+            self._pr, self._pw = (self._keep(fd) for fd in os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC))
+            self._wake = self._keep(os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC))
+        except BaseException:
+            self._close_fds()
+            raise
+        try:
+            self.capacity = fcntl.fcntl(self._pw, _F_SETPIPE_SZ, PIPE_SIZE)
+        except OSError:  # over the per-user pipe quota: keep the default size
+            self.capacity = 64 * 1024
+        self._thread = threading.Thread(target=self._run, name="proxy-splice", daemon=True)
+
+    def _keep(self, fd: int) -> int:
+        self._fds.append(fd)
+        return fd
+
+    def _close_fds(self) -> None:
+        for fd in self._fds:
+            try:
+                os.close(fd)
+            except OSError:  # pragma: no cover - nothing else closes these
+                pass
+        self._fds = []
+
+    def start(self) -> None:
+        self._thread.start()
+
+    # -- the thread ----------------------------------------------------------------------------
+    def _run(self) -> None:
+        src, dst, pr, pw, wake = self._src, self._dst, self._pr, self._pw, self._wake
+        splice, capacity, flags = os.splice, self.capacity, _FLAGS
+        poller = select.poll()
+        poller.register(wake, select.POLLIN)
+        watching: tuple[int, int] | None = None  # (fd, events) registered besides ``wake``
+        pending = 0  # bytes in the pipe
+        reason = STOPPED
+        try:
+            while not self._stopping:
+                moved = False
+                if pending < capacity:
+                    try:
+                        n = splice(src, pw, min(CHUNK, capacity - pending), flags=flags)
+                    except BlockingIOError:
+                        n = -1
+                    if n == 0:
+                        reason = EOF
+                        break
+                    if n > 0:
+                        pending += n
+                        self.received += n
+                        moved = True
+                if pending:
+                    try:
+                        m = splice(pr, dst, pending, flags=flags)
+                    except BlockingIOError:
+                        m = 0
+                    if m:
+                        pending -= m
+                        self.sent += m
+                        moved = True
+                if moved:
+                    continue
+                # Nothing moved: wait for the destination when the pipe holds data we could not
+                # write, else for the source.
+                want = (dst, select.POLLOUT) if pending else (src, select.POLLIN)
+                if want != watching:
+                    if watching is not None and watching[0] != want[0]:
+                        poller.unregister(watching[0])
+                    poller.register(*want)
+                    watching = want
+                for fd, _ev in poller.poll():
+                    if fd == wake:
+                        break  # ``_stopping`` is set; the loop condition ends the pump
+        except OSError as exc:
+            self.error = exc
+            reason = UNSUPPORTED if exc.errno in _UNSUPPORTED_ERRNOS and not self.sent else ERROR
+        self.reason = reason
+        if not self._stopping:
+            self._on_exit(self)
+
+    # -- the loop's side -----------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask the thread to stop and wait for it (it is never blocked outside ``poll``)."""
+        self._stopping = True
+        try:
+            os.eventfd_write(self._wake, 1)
+        except OSError:  # pragma: no cover - the fd is ours and open until close()
+            pass
+        if self._thread.ident is not None:
+            self._thread.join()
+
+    def drain(self) -> bytes:
+        """What the pipe still holds (read from the source, not yet written); call after stop()."""
+        parts = []
+        while True:
+            try:
+                data = os.read(self._pr, CHUNK)
+            except BlockingIOError:
+                break
+            if not data:
+                break
+            parts.append(data)
+        return b"".join(parts)
+
+    def close(self) -> None:
+        """Close the pipe, the eventfd and the duplicated socket fds (after stop())."""
+        self._close_fds()
