@@ -97,17 +97,23 @@ class Pump:
         splice, capacity, flags = os.splice, self.capacity, _FLAGS
         poller = select.poll()
         poller.register(wake, select.POLLIN)
-        watching: tuple[int, int] | None = None  # (fd, events) registered besides ``wake``
+        poller.register(src, select.POLLIN)
+        on_src, on_dst = select.POLLIN, 0  # the events asked for on each socket
         pending = 0  # bytes in the pipe
+        # The pipe can be full with fewer than ``capacity`` bytes (one page slot per socket
+        # buffer fragment): a read that fails although poll said the source was readable means
+        # that, and the source is not watched again until a write makes room.
+        src_ready = pipe_full = False
         reason = STOPPED
         try:
             while not self._stopping:
                 moved = False
-                if pending < capacity:
+                if pending < capacity and not pipe_full:
                     try:
                         n = splice(src, pw, min(CHUNK, capacity - pending), flags=flags)
                     except BlockingIOError:
                         n = -1
+                        pipe_full = src_ready and pending > 0
                     if n == 0:
                         reason = EOF
                         break
@@ -121,22 +127,27 @@ class Pump:
                     except BlockingIOError:
                         m = 0
                     if m:
+                        pipe_full = False
                         pending -= m
                         self.sent += m
                         moved = True
                 if moved:
                     continue
-                # Nothing moved: wait for the destination when the pipe holds data we could not
-                # write, else for the source.
-                want = (dst, select.POLLOUT) if pending else (src, select.POLLIN)
-                if want != watching:
-                    if watching is not None and watching[0] != want[0]:
-                        poller.unregister(watching[0])
-                    poller.register(*want)
-                    watching = want
+                # Nothing moved: wait until the source has data (while the pipe has room) or the
+                # destination has room (while the pipe holds data).
+                want_src = select.POLLIN if pending < capacity and not pipe_full else 0
+                want_dst = select.POLLOUT if pending else 0
+                if want_src != on_src:  # unregistered, not 0: a hung-up fd would wake poll forever
+                    poller.register(src, want_src) if want_src else poller.unregister(src)
+                    on_src = want_src
+                if want_dst != on_dst:
+                    poller.register(dst, want_dst) if want_dst else poller.unregister(dst)
+                    on_dst = want_dst
+                src_ready = False
                 for fd, _ev in poller.poll():
                     if fd == wake:
                         break  # ``_stopping`` is set; the loop condition ends the pump
+                    src_ready = src_ready or fd == src
         except OSError as exc:
             self.error = exc
             reason = UNSUPPORTED if exc.errno in _UNSUPPORTED_ERRNOS and not self.sent else ERROR
