@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lab.errors import ConfigError, PortInUseError
-from lab.proxy import errors, model
+from lab.proxy import errors, model, splice
 from lab.proxy.api import TOXIPROXY_VERSION, Api
 from lab.proxy.collection import ProxyCollection
 from lab.proxy.http import HttpServer
@@ -122,7 +122,8 @@ class ProxyServer:
 
 def dump_state(server: ProxyServer) -> str:
     """Every proxy's live connections: pause reasons, queued bytes and stages (for SIGUSR1)."""
-    lines = [f"fair queue: {len(server.env.fair.queue)} scheduled={server.env.fair.scheduled}"]
+    lines = [f"fair queue: {len(server.env.fair.queue)} scheduled={server.env.fair.scheduled}",
+             f"splice fast path: {'on' if server.env.splice else 'off'}, threads started: {splice.started}"]
     for proxy in server.collection.proxies.values():
         lines.append(f"proxy {proxy.name} {proxy.listen} -> {proxy.upstream} enabled={proxy.enabled} "
                      f"toxics={[t.name for t in proxy.toxics]} connections={len(proxy.connections)}")
@@ -134,7 +135,7 @@ def dump_state(server: ProxyServer) -> str:
                     parts.append(f"{side_name}(paused={side.paused} reading={reading} lost={side.lost})")
             for link in conn.links():
                 parts.append(f"{link.direction}(queued={link.queued_bytes} blocked={link.blocked} "
-                             f"stages={len(link.stages)} done={link.done})")
+                             f"stages={len(link.stages)} fast={link.pump is not None} done={link.done})")
             lines.append(" ".join(parts))
     return "\n".join(lines)
 

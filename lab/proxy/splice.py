@@ -47,6 +47,9 @@ _FLAGS = getattr(os, "SPLICE_F_MOVE", 1) | getattr(os, "SPLICE_F_NONBLOCK", 2)
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
 
+started = 0  # pumps started in this process (diagnostics: SIGUSR1's state dump)
+
+
 class Pump:
     """One link's splice thread: ``Pump(src_fd, dst_fd, on_exit)`` then ``start()``.
 
@@ -89,6 +92,8 @@ class Pump:
         self._fds = []
 
     def start(self) -> None:
+        global started
+        started += 1
         self._thread.start()
 
     # -- the thread ----------------------------------------------------------------------------

@@ -1,0 +1,246 @@
+"""The splice fast path (lab/proxy/splice.py) with real sockets through a real proxy process.
+
+A link with no toxic runs on a splice thread; adding a toxic hands it back to the toxic
+pipeline and removing the last one hands it to a thread again. What is checked: the threads
+exist when they should, no byte is lost or reordered across switches (hashes of everything
+sent and received), the toxic takes effect while it is there, and the byte counters the
+metrics report stay exact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import socket
+import struct
+import sys
+import threading
+import time
+
+import psutil
+import pytest
+from proxy_helpers import connect
+
+pytestmark = [
+    pytest.mark.cpu_slot,
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="splice is Linux-only"),
+]
+
+
+@pytest.fixture
+def proxied(api, echo):
+    """A proxy named 'p' in front of the echo server; returns its listen address."""
+    return api.create("p", echo.address)["listen"]
+
+
+def threads_of(proxy_server) -> int:
+    return psutil.Process(proxy_server.proc.pid).num_threads()
+
+
+def wait_for(predicate, timeout: float = 3.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
+class Stream:
+    """Bulk data both ways through an echo: a writer thread sends ``total`` pseudo-random bytes
+    (or until ``stop()``), a reader thread hashes what comes back and records (time, bytes so
+    far) until it has everything that was written."""
+
+    def __init__(self, sock: socket.socket, total: int, seed: int = 1, block: int = 64 * 1024) -> None:
+        self.sock = sock
+        self.total = total
+        self.block = block
+        self.rng = random.Random(seed)
+        self.sent_hash = hashlib.sha256()
+        self.recv_hash = hashlib.sha256()
+        self.received = 0
+        self.written = 0
+        self.writing = True
+        self._stop = threading.Event()
+        self.progress: list[tuple[float, int]] = []
+        self.errors: list[BaseException] = []
+        self.writer = threading.Thread(target=self._write)
+        self.reader = threading.Thread(target=self._read)
+
+    def start(self) -> "Stream":
+        self.writer.start()
+        self.reader.start()
+        return self
+
+    def _write(self) -> None:
+        try:
+            while self.written < self.total and not self._stop.is_set():
+                data = self.rng.randbytes(min(self.block, self.total - self.written))
+                self.sent_hash.update(data)
+                self.sock.sendall(data)
+                self.written += len(data)
+        except BaseException as exc:  # reported by join()
+            self.errors.append(exc)
+        finally:
+            self.writing = False
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _read(self) -> None:
+        buf = bytearray(256 * 1024)
+        view = memoryview(buf)
+        try:
+            while self.writing or self.received < self.written:
+                n = self.sock.recv_into(view)
+                if not n:
+                    raise EOFError(f"EOF after {self.received} of {self.written} bytes")
+                self.recv_hash.update(view[:n])
+                self.received += n
+                self.progress.append((time.monotonic(), self.received))
+        except BaseException as exc:
+            self.errors.append(exc)
+
+    def join(self, timeout: float = 60) -> None:
+        self.writer.join(timeout)
+        self.reader.join(timeout)
+        assert not self.writer.is_alive() and not self.reader.is_alive(), f"stuck at {self.received}/{self.total}"
+        assert not self.errors, self.errors
+        assert self.received == self.written
+        assert self.recv_hash.hexdigest() == self.sent_hash.hexdigest(), "bytes lost or reordered"
+
+    def rate_between(self, t0: float, t1: float) -> float:
+        """Bytes per second received between monotonic times t0 and t1."""
+        inside = [b for t, b in self.progress if t0 <= t <= t1]
+        before = [b for t, b in self.progress if t < t0]
+        start = before[-1] if before else 0
+        return ((inside[-1] if inside else start) - start) / (t1 - t0)
+
+
+def test_links_without_toxics_run_on_splice_threads(api, proxy_server, proxied):
+    base = threads_of(proxy_server)
+    with connect(proxied) as s:
+        s.sendall(b"ping")
+        assert s.recv(4) == b"ping"
+        assert wait_for(lambda: threads_of(proxy_server) == base + 2), (base, threads_of(proxy_server))
+        api.add_toxic("p", name="lat", type="latency", stream="downstream", attributes={"latency": 1})
+        assert wait_for(lambda: threads_of(proxy_server) == base + 1)  # upstream stays fast
+        s.sendall(b"pong")
+        assert s.recv(4) == b"pong"
+        api.delete("/proxies/p/toxics/lat")
+        assert wait_for(lambda: threads_of(proxy_server) == base + 2)
+        s.sendall(b"ping")
+        assert s.recv(4) == b"ping"
+    assert wait_for(lambda: threads_of(proxy_server) == base)
+
+
+def test_toxic_added_and_removed_under_a_bulk_transfer(api, proxied):
+    """A bandwidth toxic while 120 MB echo through: throttled while there, byte-exact overall."""
+    rate_kbs = 4000  # 4 MB/s
+    with connect(proxied, timeout=30) as s:
+        stream = Stream(s, 120 * 1000 * 1000).start()
+        assert wait_for(lambda: stream.received > 10_000_000, 20)
+        api.add_toxic("p", name="bw", type="bandwidth", stream="downstream", attributes={"rate": rate_kbs})
+        added = time.monotonic()
+        time.sleep(1.2)
+        api.delete("/proxies/p/toxics/bw")
+        removed = time.monotonic()
+        stream.join()
+        throttled = stream.rate_between(added + 0.4, removed - 0.1)
+        after = stream.rate_between(removed, stream.progress[-1][0])
+    assert throttled < rate_kbs * 1000 * 1.5, throttled  # the toxic's effect while active
+    assert after > throttled * 3, (after, throttled)
+
+
+def test_switching_fast_path_and_toxics_1000_times_stays_byte_exact(api, proxied):
+    """1,000 add/remove cycles (both streams, several toxic types) under a running echo."""
+    toxics = [
+        {"type": "latency", "attributes": {"latency": 0}},
+        {"type": "noop"},
+        {"type": "bandwidth", "attributes": {"rate": 1_000_000}},
+        {"type": "latency", "attributes": {"latency": 1, "jitter": 1}},
+    ]
+    with connect(proxied, timeout=30) as s:
+        stream = Stream(s, 10**12, seed=2, block=8 * 1024).start()
+        started = time.monotonic()
+        try:
+            for k in range(1000):
+                body = dict(toxics[k % len(toxics)], name="t", stream=("upstream", "downstream")[k % 2])
+                api.add_toxic("p", **body)
+                r = api.delete("/proxies/p/toxics/t")
+                assert r.status_code == 204
+        finally:
+            elapsed = time.monotonic() - started
+            stream.stop()
+        stream.join()
+    assert stream.received > 1_000_000, stream.received  # data really flowed meanwhile
+    assert elapsed < 30, elapsed
+
+
+def test_byte_counters_stay_exact_across_the_fast_path(api, proxied, echo):
+    """Metrics after a connection that ran fast, then with a toxic, then fast again."""
+    payload = random.Random(3).randbytes(300_000)
+    with connect(proxied) as s:
+        for step in range(3):
+            if step == 1:
+                api.add_toxic("p", name="t", type="latency", stream="upstream", attributes={"latency": 1})
+            if step == 2:
+                api.delete("/proxies/p/toxics/t")
+            s.sendall(payload)
+            got = bytearray()
+            while len(got) < len(payload):
+                got += s.recv(65536)
+            assert got == payload
+    labels = f'direction="upstream",listener="{proxied}",proxy="p",upstream="{echo.address}"'
+    down = labels.replace('upstream",listener', 'downstream",listener', 1)
+
+    def counters() -> dict:
+        text = api.get("/metrics").text
+        pattern = r"toxiproxy_proxy_(received|sent)_bytes_total\{(.*?)\} ([0-9.e+]+)"
+        return {(m.group(1), m.group(2)): float(m.group(3)) for m in re.finditer(pattern, text)}
+
+    assert wait_for(lambda: ("sent", down) in counters())
+    found = counters()
+    total = 3 * len(payload)
+    assert found[("received", labels)] == total
+    assert found[("sent", labels)] == total
+    assert found[("received", down)] == total
+    assert found[("sent", down)] == total
+
+
+def test_sequenced_small_writes_survive_switches(api, proxied):
+    """Checklist 18's shape (2-byte sequenced writes) with the fast path in the loop."""
+    n = 20000
+    payload = b"".join(struct.pack(">H", i % 65536) for i in range(n))
+    stop = threading.Event()
+
+    def toggle() -> None:
+        while not stop.is_set():
+            api.add_toxic("p", name="t", type="noop", stream="upstream")
+            api.delete("/proxies/p/toxics/t")
+
+    with connect(proxied, timeout=30) as s:
+        toggler = threading.Thread(target=toggle)
+        toggler.start()
+        received = bytearray()
+        reader = threading.Thread(target=lambda: received.extend(_recv_all(s, len(payload))))
+        reader.start()
+        try:
+            for i in range(0, len(payload), 2):
+                s.send(payload[i : i + 2])
+            reader.join(30)
+        finally:
+            stop.set()
+            toggler.join(30)
+    assert received == payload
+
+
+def _recv_all(sock: socket.socket, n: int) -> bytes:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            break
+        buf += chunk
+    return bytes(buf)
