@@ -23,6 +23,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import queue
 import select
 import sys
 import threading
@@ -47,11 +48,55 @@ _FLAGS = getattr(os, "SPLICE_F_MOVE", 1) | getattr(os, "SPLICE_F_NONBLOCK", 2)
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
 
-started = 0  # pumps started in this process (diagnostics: SIGUSR1's state dump)
+IDLE_SECONDS = 10.0  # an idle worker thread ends after this long
+
+
+class Workers:
+    """Threads that run pumps, one pump at a time each, kept for reuse: starting and joining a
+    thread costs a few hundred microseconds, which a short connection would pay twice.
+
+    Every submitted pump has a worker: an idle one (reserved under the lock) or a new one.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.queue: queue.SimpleQueue[Pump] = queue.SimpleQueue()
+        self.idle = 0  # workers waiting for a pump that no submit has reserved
+        self.threads = 0
+        self.started = 0  # pumps started (diagnostics: SIGUSR1's state dump)
+
+    def submit(self, pump: "Pump") -> None:
+        with self.lock:
+            self.started += 1
+            self.queue.put(pump)
+            if self.idle:
+                self.idle -= 1
+                return
+            self.threads += 1
+        threading.Thread(target=self._work, name="proxy-splice", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            try:
+                pump = self.queue.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self.lock:
+                    if self.idle:  # nobody reserved this worker: end it
+                        self.idle -= 1
+                        self.threads -= 1
+                        return
+                pump = self.queue.get()  # a submit reserved it; its pump is on the way
+            pump.run()
+            with self.lock:
+                self.idle += 1
+
+
+WORKERS = Workers()
 
 
 class Pump:
-    """One link's splice thread: ``Pump(src_fd, dst_fd, on_exit)`` then ``start()``.
+    """One link's splice loop, run on a worker thread: ``Pump(src_fd, dst_fd, on_exit)``,
+    ``start()``, and from the loop ``stop()``, ``drain()``, ``close()``.
 
     ``received``/``sent`` count bytes read from the source / written to the destination;
     ``on_exit(pump)`` runs on the thread when it ends by itself (not after ``stop()``).
@@ -64,6 +109,9 @@ class Pump:
         self.error: OSError | None = None
         self._on_exit = on_exit
         self._stopping = False
+        self._ended = threading.Event()
+        self._claim = threading.Lock()  # held from when a worker takes the pump until it ends
+        self._cancelled = False
         self._fds: list[int] = []
         try:
             self._src = self._keep(os.dup(src_fd))
@@ -77,7 +125,6 @@ class Pump:
             self.capacity = fcntl.fcntl(self._pw, _F_SETPIPE_SZ, PIPE_SIZE)
         except OSError:  # over the per-user pipe quota: keep the default size
             self.capacity = 64 * 1024
-        self._thread = threading.Thread(target=self._run, name="proxy-splice", daemon=True)
 
     def _keep(self, fd: int) -> int:
         self._fds.append(fd)
@@ -92,12 +139,21 @@ class Pump:
         self._fds = []
 
     def start(self) -> None:
-        global started
-        started += 1
-        self._thread.start()
+        WORKERS.submit(self)
 
-    # -- the thread ----------------------------------------------------------------------------
-    def _run(self) -> None:
+    # -- the worker thread ---------------------------------------------------------------------
+    def run(self) -> None:
+        with self._claim:
+            if self._cancelled:
+                return
+            try:
+                self._pump()
+            finally:
+                self._ended.set()
+        if not self._stopping:
+            self._on_exit(self)
+
+    def _pump(self) -> None:
         src, dst, pr, pw, wake = self._src, self._dst, self._pr, self._pw, self._wake
         splice, capacity, flags = os.splice, self.capacity, _FLAGS
         poller = select.poll()
@@ -157,19 +213,21 @@ class Pump:
             self.error = exc
             reason = UNSUPPORTED if exc.errno in _UNSUPPORTED_ERRNOS and not self.sent else ERROR
         self.reason = reason
-        if not self._stopping:
-            self._on_exit(self)
 
     # -- the loop's side -----------------------------------------------------------------------
     def stop(self) -> None:
-        """Ask the thread to stop and wait for it (it is never blocked outside ``poll``)."""
+        """Ask the pump to stop and wait until it has (it never blocks outside ``poll``); a pump
+        no worker has taken yet is cancelled."""
         self._stopping = True
         try:
             os.eventfd_write(self._wake, 1)
         except OSError:  # pragma: no cover - the fd is ours and open until close()
             pass
-        if self._thread.ident is not None:
-            self._thread.join()
+        if self._claim.acquire(blocking=False):  # not taken by a worker (or already ended)
+            self._cancelled = True
+            self._claim.release()
+            return
+        self._ended.wait()
 
     def drain(self) -> bytes:
         """What the pipe still holds (read from the source, not yet written); call after stop()."""
