@@ -1,21 +1,23 @@
-"""The fast path: a link with no toxic moves bytes kernel to kernel on its own thread.
+"""The fast path: a link with no toxic moves bytes kernel to kernel on a worker thread.
 
-    src socket ──splice──> pipe ──splice──> dst socket        (one thread per link direction)
+    src socket ──splice──> pipe ──splice──> dst socket        (one Pump per link direction)
 
-The event loop is not entered per chunk: the thread waits in ``poll`` on the source (or, when
-the destination is full, on the destination) and on a wake-up eventfd, and calls ``os.splice``
-with bounded lengths, so the bytes never reach Python. ``os.splice`` and ``poll`` release the
-GIL, so several links (and the event loop) run on several cores at once.
+The event loop is not entered per chunk: the pump waits in ``poll`` on the source (while the
+pipe has room), the destination (while the pipe holds data) and a wake-up eventfd, and calls
+``os.splice`` with bounded lengths, so the bytes never reach Python. ``os.splice`` and ``poll``
+release the GIL, so several links (and the event loop) run on several cores at once. Pumps run
+on worker threads that are kept for reuse (``Workers``): a thread per pump would cost a thread
+start and join per link, a few hundred microseconds on every short connection.
 
-The loop owns the lifecycle. ``stop()`` sets a flag, wakes the thread and joins it (it never
-blocks in a system call: every fd is non-blocking), then ``drain()`` returns what is still in
-the pipe: bytes read from the source but not yet written, which the link hands to its toxic
-pipeline (or writes itself) so nothing is lost or reordered. When the thread ends by itself
-(EOF, a socket error, splice unsupported) it tells the loop with ``call_soon_threadsafe``.
+The loop owns the lifecycle. ``stop()`` sets a flag, wakes the pump and waits until it has
+returned (it never blocks in a system call: every fd is non-blocking), then ``drain()`` returns
+what is still in the pipe: bytes read from the source but not yet written, which the link hands
+to its toxic pipeline (or writes itself) so nothing is lost or reordered. When a pump ends by
+itself (EOF, a socket error, splice unsupported) it tells the loop with ``call_soon_threadsafe``.
 
-The thread works on duplicates of the two socket fds, so a transport that closes its own fd
-meanwhile never leaves the thread with a closed or reused descriptor; the link stops the
-thread (and closes the duplicates) before it closes the sockets.
+A pump works on duplicates of the two socket fds, so a transport that closes its own fd
+meanwhile never leaves it with a closed or reused descriptor; the link stops the pump (and
+closes the duplicates) before it closes the sockets.
 """
 
 from __future__ import annotations
