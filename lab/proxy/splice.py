@@ -170,10 +170,12 @@ class Pump:
         reason = STOPPED
         try:
             while not self._stopping:
-                moved = False
+                moved = drained = False
                 if pending < capacity and not pipe_full:
+                    want = min(CHUNK, capacity - pending)
                     try:
-                        n = splice(src, pw, min(CHUNK, capacity - pending), flags=flags)
+                        n = splice(src, pw, want, flags=flags)
+                        drained = n < want  # took all there was: poll before reading again
                     except BlockingIOError:
                         n = -1
                         pipe_full = src_ready and pending > 0
@@ -194,8 +196,8 @@ class Pump:
                         pending -= m
                         self.sent += m
                         moved = True
-                if moved:
-                    continue
+                if moved and not (drained and pending == 0):
+                    continue  # (a short read fully written goes to poll: saves a failing splice)
                 # Nothing moved: wait until the source has data (while the pipe has room) or the
                 # destination has room (while the pipe holds data).
                 want_src = select.POLLIN if pending < capacity and not pipe_full else 0
