@@ -13,10 +13,10 @@ a test. Everything runs on this machine over loopback:
                    updated and removed on those live links meanwhile)
 
     .venv/bin/python benchmarks/proxy.py [--quick] [--skip-pgbench] [--rounds N] [--baseline DIR]
-                                         [--no-splice]
+                                         [--no-splice] [--splice-always]
 
-Servers measured: this checkout's proxy; with ``--no-splice`` the same code with its splice fast
-path off (GAMEDAY_PROXY_SPLICE=0); with ``--baseline DIR`` the proxy of another checkout (e.g.
+Servers measured: this checkout's proxy (splice for bulk links, the default); with ``--no-splice``
+and ``--splice-always`` the same code with GAMEDAY_PROXY_SPLICE=off / always; with ``--baseline DIR`` the proxy of another checkout (e.g.
 main before a change); Toxiproxy when ``toxiproxy-server`` is on PATH. Every round measures every
 server in turn; the table shows the median over rounds (pgbench: over all interleaved pairs).
 
@@ -199,9 +199,13 @@ class Server:
 
 
 @contextmanager
-def gameday_proxy(name: str = "gameday proxy", root: Path = ROOT, splice: bool = True) -> Iterator[Server]:
-    """A `gameday proxy` from checkout ``root`` (``python -m`` puts the cwd first on sys.path)."""
-    env = dict(os.environ, GAMEDAY_PROXY_SPLICE="1" if splice else "0")
+def gameday_proxy(name: str = "gameday proxy", root: Path = ROOT, splice: str | None = None) -> Iterator[Server]:
+    """A `gameday proxy` from checkout ``root`` (``python -m`` puts the cwd first on sys.path),
+    with GAMEDAY_PROXY_SPLICE=``splice`` (None: its default)."""
+    env = dict(os.environ)
+    env.pop("GAMEDAY_PROXY_SPLICE", None)
+    if splice is not None:
+        env["GAMEDAY_PROXY_SPLICE"] = splice
     proc = subprocess.Popen([sys.executable, "-m", "lab.cli", "proxy", "--port", "0"], cwd=root,
                             stdout=subprocess.PIPE, text=True, env=env)
     try:
@@ -447,6 +451,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="times every measure runs per server (median shown)")
     parser.add_argument("--baseline", type=Path, help="another checkout whose proxy runs beside this one")
     parser.add_argument("--no-splice", action="store_true", help="also run this proxy with its splice fast path off")
+    parser.add_argument("--splice-always", action="store_true", help="also run this proxy splicing every toxic-free link")
     args = parser.parse_args()
     if args.baseline is not None and not (args.baseline / "lab" / "proxy").is_dir():
         parser.error(f"--baseline {args.baseline}: not a checkout of this project (no lab/proxy)")
@@ -462,8 +467,10 @@ def main() -> None:
 
     with ExitStack() as stack:
         servers = [stack.enter_context(gameday_proxy())]
+        if args.splice_always:
+            servers.append(stack.enter_context(gameday_proxy("splice always", splice="always")))
         if args.no_splice:
-            servers.append(stack.enter_context(gameday_proxy("no splice", splice=False)))
+            servers.append(stack.enter_context(gameday_proxy("no splice", splice="off")))
         if args.baseline is not None:
             servers.append(stack.enter_context(gameday_proxy(f"baseline ({args.baseline.name})", args.baseline.resolve())))
         toxi = stack.enter_context(toxiproxy_server())

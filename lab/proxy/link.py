@@ -7,15 +7,17 @@
     └────────┘        downstream link: server -> client                └────────┘
 
 Each link is: socket reader > Channel > stage(toxic 1) > Channel > ... > stage(toxic n) >
-writer (the Link itself). With no toxic the link runs on the fast path (``lab.proxy.splice``):
+writer (the Link itself). A link with no toxic can run on the fast path (``lab.proxy.splice``):
 its reader is paused and a thread splices the bytes from one socket to the other without
-entering the event loop. Where splice is unavailable (not Linux) or fails, the reader writes
-straight to the other socket instead: no task, no queue, no timestamp.
+entering the event loop. By default (GAMEDAY_PROXY_SPLICE=bulk) a link goes there on its first
+bulk read (64 KiB or more) and comes back once its traffic is small again, since for small
+messages the event loop costs less CPU; with ``always`` every link without a toxic is there.
+Otherwise (and where splice is unavailable or fails) the reader writes straight to the other
+socket: no task, no queue, no timestamp.
 
 Switching is synchronous on the loop: adding a toxic stops the link's splice thread, and what
-its pipe still holds enters the new stage ahead of anything read later; once the last toxic
-is removed and its stage has drained, the thread starts again (after the writer's transport
-has flushed what the pipeline wrote).
+its pipe still holds enters the new stage ahead of anything read later. Going fast holds the
+reader until the writer's transport has flushed what the event loop wrote.
 
 Changing the chain is synchronous and never waits on data, so no byte is lost or reordered:
 - add: the new stage goes last; the old last stage's output is repointed to its input;
@@ -237,7 +239,8 @@ class Link:
         self._write = dst.transport.write
         self._loop = asyncio.get_running_loop()
         self.pump: splice.Pump | None = None  # the splice thread while on the fast path
-        self.can_splice = conn.proxy.env.splice
+        self.can_splice = conn.proxy.env.splice != splice.OFF
+        self.splice_always = conn.proxy.env.splice == splice.ALWAYS
         self._flush_timer: asyncio.TimerHandle | None = None
         self._flush_wait = FLUSH_POLL
 
@@ -249,6 +252,8 @@ class Link:
         elif not self.done:
             self._write(data)
             self.sent += len(data)
+            if len(data) >= BULK_READ and self.can_splice:
+                self.go_fast()  # bulk: hand the link to a splice thread
 
     def finish(self) -> None:
         if self.finished:
@@ -335,30 +340,39 @@ class Link:
         if i > 0:
             self.stages[i - 1].output = stage.output
         del self.stages[i]
-        if not self.stages:
+        if not self.stages and self.splice_always:
             self.go_fast()
 
     # -- the fast path (see lab.proxy.splice) ---------------------------------------------------
     def go_fast(self) -> None:
-        """Hand this link to a splice thread, if it has no stage and its writer has flushed."""
+        """Hand this link to a splice thread: hold its reader, and once the writer has flushed
+        what the event loop wrote, start the pump (no-op if it has a stage or is ending)."""
         if (self.pump is not None or self._flush_timer is not None or self.stages or not self.can_splice
                 or self.finished or self.done or self.conn.closed or self.src.lost or self.dst.lost):
             return
         src, dst = self.src.transport, self.dst.transport
         if src is None or dst is None or src.is_closing() or dst.is_closing():
             return
-        if dst.get_write_buffer_size():  # what the pipeline wrote must leave first
-            self._flush_timer = self._loop.call_later(self._flush_wait, self._flushed)
+        self.src.pause(FAST)
+        self._flush_wait = FLUSH_POLL
+        self._start_pump()
+
+    def _start_pump(self) -> None:
+        self._flush_timer = None
+        if self.stages or self.finished or self.done or self.conn.closed or self.src.lost or self.dst.lost:
+            self.src.resume(FAST)
+            return
+        src, dst = self.src.transport, self.dst.transport
+        if dst.get_write_buffer_size():  # what the event loop wrote must leave first
+            self._flush_timer = self._loop.call_later(self._flush_wait, self._start_pump)
             self._flush_wait = min(0.05, self._flush_wait * 2)
             return
-        self._flush_wait = FLUSH_POLL
         src_sock, dst_sock = src.get_extra_info("socket"), dst.get_extra_info("socket")
-        if src_sock is None or dst_sock is None:
-            self.can_splice = False
-            return
-        self.src.pause(FAST)
         try:
-            pump = splice.Pump(src_sock.fileno(), dst_sock.fileno(), self._pump_exited)
+            if src_sock is None or dst_sock is None:
+                raise OSError("no socket to splice")
+            pump = splice.Pump(src_sock.fileno(), dst_sock.fileno(), self._pump_exited,
+                               leave_when_small=not self.splice_always)
         except OSError as exc:
             log.info("proxy %s: no splice fast path (%s); using the event loop", self.conn.proxy.name, exc)
             self.can_splice = False
@@ -366,10 +380,6 @@ class Link:
             return
         self.pump = pump
         pump.start()
-
-    def _flushed(self) -> None:
-        self._flush_timer = None
-        self.go_fast()
 
     def _pump_exited(self, pump: splice.Pump) -> None:
         """On the pump's thread: it ended by itself (EOF, an error, splice unsupported)."""
@@ -391,9 +401,10 @@ class Link:
     def leave_fast(self) -> None:
         """Stop the splice thread; what its pipe still holds goes into the first stage (or, with
         no stage, is written), ahead of anything the socket reader delivers from now on."""
-        if self._flush_timer is not None:
+        if self._flush_timer is not None:  # waiting for the writer to flush: just let go
             self._flush_timer.cancel()
             self._flush_timer = None
+            self.src.resume(FAST)
         pump = self.pump
         if pump is None:
             return
@@ -469,7 +480,8 @@ class Connection:
         self.client.resume(DIAL)
         server.resume(DIAL)
         for link in (self.up, self.down):
-            link.go_fast()
+            if link.splice_always:
+                link.go_fast()
 
     def close(self, reset: bool = False, abort: bool = False) -> None:
         """Close both sockets (after flushing what was written, unless ``abort`` or ``reset``)."""

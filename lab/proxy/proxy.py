@@ -27,13 +27,13 @@ REFUSE_TYPE = "lab_refuse_when_down"
 @dataclass
 class Env:
     """What every proxy of one server shares: the random source (``--seed``), the metrics, the
-    bulk-read scheduler and whether links without a toxic use the splice fast path
-    (``GAMEDAY_PROXY_SPLICE=0`` turns it off, e.g. to compare)."""
+    bulk-read scheduler and when links without a toxic use the splice fast path (``splice.mode``:
+    GAMEDAY_PROXY_SPLICE=bulk, always or off)."""
 
     rng: random.Random = field(default_factory=random.Random)
     metrics: Metrics | None = None
     fair: Fair = field(default_factory=Fair)
-    splice: bool = field(default_factory=splice.enabled)
+    splice: str = field(default_factory=splice.mode)
 
 
 class Proxy:

@@ -123,7 +123,7 @@ class ProxyServer:
 def dump_state(server: ProxyServer) -> str:
     """Every proxy's live connections: pause reasons, queued bytes and stages (for SIGUSR1)."""
     lines = [f"fair queue: {len(server.env.fair.queue)} scheduled={server.env.fair.scheduled}",
-             f"splice fast path: {'on' if server.env.splice else 'off'}, pumps started: {splice.WORKERS.started}, "
+             f"splice fast path: {server.env.splice}, pumps started: {splice.WORKERS.started}, "
              f"worker threads: {splice.WORKERS.threads}"]
     for proxy in server.collection.proxies.values():
         lines.append(f"proxy {proxy.name} {proxy.listen} -> {proxy.upstream} enabled={proxy.enabled} "

@@ -35,14 +35,24 @@ PIPE_SIZE = 1 << 20  # bytes in flight per link; Linux grants up to /proc/sys/fs
 CHUNK = 1 << 20  # the most one splice call moves
 
 # Why a pump ended (reported to the loop).
-STOPPED, EOF, ERROR, UNSUPPORTED = "stopped", "eof", "error", "unsupported"
+STOPPED, EOF, ERROR, UNSUPPORTED, SMALL = "stopped", "eof", "error", "unsupported", "small"
+
+# When links use the fast path (GAMEDAY_PROXY_SPLICE): never; from a bulk read on (a read of
+# 64 KiB or more) until the traffic is small again; or whenever the link has no toxic.
+OFF, BULK, ALWAYS = "off", "bulk", "always"
+SMALL_BYTES = 64 * 1024  # a wait for the source after moving less than this is a small wait ...
+SMALL_WAITS = 16  # ... and this many in a row hand a BULK-mode link back to the event loop
 
 AVAILABLE = sys.platform.startswith("linux") and hasattr(os, "splice") and hasattr(os, "eventfd")
 
 
-def enabled() -> bool:
-    """Whether links should use the fast path: Linux, and not turned off by GAMEDAY_PROXY_SPLICE=0."""
-    return AVAILABLE and os.environ.get("GAMEDAY_PROXY_SPLICE", "1") != "0"
+def mode() -> str:
+    """GAMEDAY_PROXY_SPLICE: ``bulk`` (the default; also ``1``), ``always``, or ``off`` (``0``);
+    off where splice is unavailable."""
+    value = os.environ.get("GAMEDAY_PROXY_SPLICE", BULK).strip().lower()
+    if not AVAILABLE or value in ("0", OFF):
+        return OFF
+    return ALWAYS if value == ALWAYS else BULK
 
 
 _UNSUPPORTED_ERRNOS = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP}
@@ -104,7 +114,9 @@ class Pump:
     ``on_exit(pump)`` runs on the thread when it ends by itself (not after ``stop()``).
     """
 
-    def __init__(self, src_fd: int, dst_fd: int, on_exit: Callable[["Pump"], None]) -> None:
+    def __init__(self, src_fd: int, dst_fd: int, on_exit: Callable[["Pump"], None],
+                 leave_when_small: bool = False) -> None:
+        self.leave_when_small = leave_when_small  # end (SMALL) once the traffic is small again
         self.received = 0
         self.sent = 0
         self.reason = STOPPED
@@ -167,6 +179,8 @@ class Pump:
         # buffer fragment): a read that fails although poll said the source was readable means
         # that, and the source is not watched again until a write makes room.
         src_ready = pipe_full = False
+        moved_since_wait = small_waits = 0
+        leave_when_small = self.leave_when_small
         reason = STOPPED
         try:
             while not self._stopping:
@@ -183,6 +197,7 @@ class Pump:
                         reason = EOF
                         break
                     if n > 0:
+                        moved_since_wait += n
                         pending += n
                         self.received += n
                         moved = True
@@ -198,6 +213,12 @@ class Pump:
                         moved = True
                 if moved and not (drained and pending == 0):
                     continue  # (a short read fully written goes to poll: saves a failing splice)
+                if leave_when_small and not pending:  # about to wait for the source
+                    small_waits = small_waits + 1 if moved_since_wait < SMALL_BYTES else 0
+                    moved_since_wait = 0
+                    if small_waits >= SMALL_WAITS:
+                        reason = SMALL
+                        break
                 # Nothing moved: wait until the source has data (while the pipe has room) or the
                 # destination has room (while the pipe holds data).
                 want_src = select.POLLIN if pending < capacity and not pipe_full else 0

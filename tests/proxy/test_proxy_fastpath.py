@@ -1,6 +1,7 @@
 """The splice fast path (lab/proxy/splice.py) with real sockets through a real proxy process.
 
-A link with no toxic runs on a splice thread; adding a toxic hands it back to the toxic
+This module's proxy runs with GAMEDAY_PROXY_SPLICE=always: a link with no toxic runs on a
+splice thread; adding a toxic hands it back to the toxic
 pipeline and removing the last one hands it to a thread again. What is checked: the threads
 exist when they should, no byte is lost or reordered across switches (hashes of everything
 sent and received), the toxic takes effect while it is there, and the byte counters the
@@ -10,6 +11,7 @@ metrics report stay exact.
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import re
 import select
@@ -21,12 +23,30 @@ import threading
 import time
 
 import pytest
-from proxy_helpers import connect
+from proxy_helpers import connect, start_proxy_process
 
 pytestmark = [
     pytest.mark.cpu_slot,
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="splice is Linux-only"),
 ]
+
+
+@pytest.fixture(scope="module")
+def proxy_server():
+    """A proxy server of this module's own with every toxic-free link on the fast path
+    (GAMEDAY_PROXY_SPLICE=always), so every add and remove switches paths."""
+    os.environ["GAMEDAY_PROXY_SPLICE"] = "always"
+    try:
+        server = start_proxy_process("--proxy-metrics", "--seed", "7")
+    finally:
+        del os.environ["GAMEDAY_PROXY_SPLICE"]
+    try:
+        yield server
+    finally:
+        rc = server.stop()
+        err = server.stderr_text()
+        assert rc == 0, f"proxy exited with {rc}: {err}"
+        assert "Traceback" not in err and "Error" not in err and "Warning" not in err, err
 
 
 @pytest.fixture
@@ -261,3 +281,40 @@ def _recv_all(sock: socket.socket, n: int) -> bytes:
             break
         buf += chunk
     return bytes(buf)
+
+
+# Each transaction checks what came back: a wrong or shifted byte in either direction fails the
+# client (division by zero in pgbench's own arithmetic) or breaks PostgreSQL's framing; both
+# count as failures.
+CHECKED_SCRIPT = r"""\set n random(1, 100000)
+SELECT :n + 1 AS m, length(repeat(md5(:n::text), 40)) AS len, repeat(md5(:n::text), 40) AS pad \gset
+\set bad case when :m = :n + 1 and :len = 1280 then 0 else 1 end
+\set check 1 / (1 - :bad)
+"""
+
+
+@pytest.mark.integration
+def test_toxic_added_and_removed_under_a_running_pgbench(api, pg_cluster, tmp_path):
+    """pgbench runs on the splice fast path; a 20 ms latency toxic comes and goes mid-run: the
+    progress report shows it while it is there, every transaction's reply checks out, none fail."""
+    pg_proxy = int(api.create("postgres", f"127.0.0.1:{pg_cluster.port}")["listen"].rsplit(":", 1)[1])
+    script = tmp_path / "checked.sql"
+    script.write_text(CHECKED_SCRIPT)
+    result = {}
+    args = ("-n", "-f", str(script), "-c", "4", "-j", "2", "-T", "7", "-P", "1")
+    t = threading.Thread(target=lambda: result.update(r=pg_cluster.pgbench(*args, port=pg_proxy, timeout=60)))
+    t.start()
+    time.sleep(2.2)
+    api.add_toxic("postgres", name="lat", type="latency", stream="downstream", attributes={"latency": 20})
+    time.sleep(2.5)
+    api.delete("/proxies/postgres/toxics/lat")
+    t.join(60)
+    r = result["r"]
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"number of failed transactions: 0 ", r.stdout), r.stdout
+    done = int(re.search(r"number of transactions actually processed: (\d+)", r.stdout).group(1))
+    assert done > 500, r.stdout
+    lats = [float(x) for x in re.findall(r"progress: [0-9.]+ s, [0-9.]+ tps, lat ([0-9.]+) ms", r.stderr)]
+    assert len(lats) >= 6, r.stderr
+    assert max(lats) >= 19, lats  # the toxic's effect while active
+    assert lats[0] < 10 and lats[-1] < 10, lats  # fast before and after
