@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lab.errors import ConfigError, PortInUseError
-from lab.proxy import errors, model, splice
+from lab.proxy import errors, model
 from lab.proxy.api import TOXIPROXY_VERSION, Api
 from lab.proxy.collection import ProxyCollection
 from lab.proxy.http import HttpServer
 from lab.proxy.metrics import Metrics
 from lab.proxy.proxy import Env
+from lab.proxy.splice import WORKERS
 
 log = logging.getLogger("lab.proxy")
 
@@ -123,8 +124,8 @@ class ProxyServer:
 def dump_state(server: ProxyServer) -> str:
     """Every proxy's live connections: pause reasons, queued bytes and stages (for SIGUSR1)."""
     lines = [f"fair queue: {len(server.env.fair.queue)} scheduled={server.env.fair.scheduled}",
-             f"splice fast path: {server.env.splice}, pumps started: {splice.WORKERS.started}, "
-             f"worker threads: {splice.WORKERS.threads}"]
+             f"splice fast path: {server.env.splice}, pumps started: {WORKERS.started}, "
+             f"worker threads: {WORKERS.threads}"]
     for proxy in server.collection.proxies.values():
         lines.append(f"proxy {proxy.name} {proxy.listen} -> {proxy.upstream} enabled={proxy.enabled} "
                      f"toxics={[t.name for t in proxy.toxics]} connections={len(proxy.connections)}")
