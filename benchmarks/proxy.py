@@ -13,10 +13,10 @@ a test. Everything runs on this machine over loopback:
                    updated and removed on those live links meanwhile)
 
     .venv/bin/python benchmarks/proxy.py [--quick] [--skip-pgbench] [--rounds N] [--baseline DIR]
-                                         [--no-splice] [--splice-always]
+                                         [--no-splice] [--splice-bulk]
 
-Servers measured: this checkout's proxy (splice for bulk links, the default); with ``--no-splice``
-and ``--splice-always`` the same code with GAMEDAY_PROXY_SPLICE=off / always; with ``--baseline DIR`` the proxy of another checkout (e.g.
+Servers measured: this checkout's proxy (its default: every toxic-free link spliced); with
+``--no-splice`` and ``--splice-bulk`` the same code with GAMEDAY_PROXY_SPLICE=off / bulk; with ``--baseline DIR`` the proxy of another checkout (e.g.
 main before a change); Toxiproxy when ``toxiproxy-server`` is on PATH. Every round measures every
 server in turn; the table shows the median over rounds (pgbench: over all interleaved pairs).
 
@@ -451,7 +451,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="times every measure runs per server (median shown)")
     parser.add_argument("--baseline", type=Path, help="another checkout whose proxy runs beside this one")
     parser.add_argument("--no-splice", action="store_true", help="also run this proxy with its splice fast path off")
-    parser.add_argument("--splice-always", action="store_true", help="also run this proxy splicing every toxic-free link")
+    parser.add_argument("--splice-bulk", action="store_true", help="also run this proxy splicing bulk links only")
     args = parser.parse_args()
     if args.baseline is not None and not (args.baseline / "lab" / "proxy").is_dir():
         parser.error(f"--baseline {args.baseline}: not a checkout of this project (no lab/proxy)")
@@ -467,8 +467,8 @@ def main() -> None:
 
     with ExitStack() as stack:
         servers = [stack.enter_context(gameday_proxy())]
-        if args.splice_always:
-            servers.append(stack.enter_context(gameday_proxy("splice always", splice="always")))
+        if args.splice_bulk:
+            servers.append(stack.enter_context(gameday_proxy("splice bulk", splice="bulk")))
         if args.no_splice:
             servers.append(stack.enter_context(gameday_proxy("no splice", splice="off")))
         if args.baseline is not None:

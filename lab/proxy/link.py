@@ -9,9 +9,9 @@
 Each link is: socket reader > Channel > stage(toxic 1) > Channel > ... > stage(toxic n) >
 writer (the Link itself). A link with no toxic can run on the fast path (``lab.proxy.splice``):
 its reader is paused and a thread splices the bytes from one socket to the other without
-entering the event loop. By default (GAMEDAY_PROXY_SPLICE=bulk) a link goes there on its first
-bulk read (64 KiB or more) and comes back once its traffic is small again, since for small
-messages the event loop costs less CPU; with ``always`` every link without a toxic is there.
+entering the event loop. By default (GAMEDAY_PROXY_SPLICE=always) every link without a toxic is
+there; with ``bulk`` a link goes there on its first bulk read (64 KiB or more) and comes back
+once its traffic is small again (small messages cost less CPU on the event loop).
 Otherwise (and where splice is unavailable or fails) the reader writes straight to the other
 socket: no task, no queue, no timestamp.
 
@@ -365,7 +365,7 @@ class Link:
         src, dst = self.src.transport, self.dst.transport
         if dst.get_write_buffer_size():  # what the event loop wrote must leave first
             self._flush_timer = self._loop.call_later(self._flush_wait, self._start_pump)
-            self._flush_wait = min(0.05, self._flush_wait * 2)
+            self._flush_wait = min(0.005, self._flush_wait * 2)
             return
         src_sock, dst_sock = src.get_extra_info("socket"), dst.get_extra_info("socket")
         try:

@@ -41,18 +41,18 @@ STOPPED, EOF, ERROR, UNSUPPORTED, SMALL = "stopped", "eof", "error", "unsupporte
 # 64 KiB or more) until the traffic is small again; or whenever the link has no toxic.
 OFF, BULK, ALWAYS = "off", "bulk", "always"
 SMALL_BYTES = 64 * 1024  # a wait for the source after moving less than this is a small wait ...
-SMALL_WAITS = 16  # ... and this many in a row hand a BULK-mode link back to the event loop
+SMALL_WAITS = 64  # ... and this many in a row hand a BULK-mode link back to the event loop
 
 AVAILABLE = sys.platform.startswith("linux") and hasattr(os, "splice") and hasattr(os, "eventfd")
 
 
 def mode() -> str:
-    """GAMEDAY_PROXY_SPLICE: ``bulk`` (the default; also ``1``), ``always``, or ``off`` (``0``);
+    """GAMEDAY_PROXY_SPLICE: ``always`` (the default; also ``1``), ``bulk``, or ``off`` (``0``);
     off where splice is unavailable."""
-    value = os.environ.get("GAMEDAY_PROXY_SPLICE", BULK).strip().lower()
+    value = os.environ.get("GAMEDAY_PROXY_SPLICE", ALWAYS).strip().lower()
     if not AVAILABLE or value in ("0", OFF):
         return OFF
-    return ALWAYS if value == ALWAYS else BULK
+    return BULK if value == BULK else ALWAYS
 
 
 _UNSUPPORTED_ERRNOS = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP}

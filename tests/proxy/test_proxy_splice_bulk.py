@@ -1,14 +1,15 @@
-"""The default splice mode (GAMEDAY_PROXY_SPLICE=bulk) on the session's proxy: small messages stay
-on the event loop, a bulk transfer moves to a splice thread and comes back when it is over, and
+"""The bulk splice mode (GAMEDAY_PROXY_SPLICE=bulk, on a proxy of this module's own): small
+messages stay on the event loop, a bulk transfer moves to a splice thread and comes back when it is over, and
 a toxic added and removed meanwhile loses no byte."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
 import pytest
-from proxy_helpers import connect
+from proxy_helpers import connect, start_proxy_process
 from test_proxy_fastpath import Stream, fast_links, wait_for
 
 pytestmark = [
@@ -17,6 +18,22 @@ pytestmark = [
 ]
 NEITHER = {"upstream": False, "downstream": False}
 BOTH = {"upstream": True, "downstream": True}
+
+
+@pytest.fixture(scope="module")
+def proxy_server():
+    os.environ["GAMEDAY_PROXY_SPLICE"] = "bulk"
+    try:
+        server = start_proxy_process("--proxy-metrics", "--seed", "7")
+    finally:
+        del os.environ["GAMEDAY_PROXY_SPLICE"]
+    try:
+        yield server
+    finally:
+        rc = server.stop()
+        err = server.stderr_text()
+        assert rc == 0, f"proxy exited with {rc}: {err}"
+        assert "Traceback" not in err and "Error" not in err and "Warning" not in err, err
 
 
 @pytest.fixture
