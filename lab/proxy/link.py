@@ -7,8 +7,17 @@
     └────────┘        downstream link: server -> client                └────────┘
 
 Each link is: socket reader > Channel > stage(toxic 1) > Channel > ... > stage(toxic n) >
-writer (the Link itself). With no toxic the reader writes straight to the other socket: no
-task, no queue, no timestamp (the fast path).
+writer (the Link itself). A link with no toxic can run on the fast path (``lab.proxy.splice``):
+its reader is paused and a thread splices the bytes from one socket to the other without
+entering the event loop. By default (GAMEDAY_PROXY_SPLICE=always) every link without a toxic is
+there; with ``bulk`` a link goes there on its first bulk read (64 KiB or more) and comes back
+once its traffic is small again (small messages cost less CPU on the event loop).
+Otherwise (and where splice is unavailable or fails) the reader writes straight to the other
+socket: no task, no queue, no timestamp.
+
+Switching is synchronous on the loop: adding a toxic stops the link's splice thread, and what
+its pipe still holds enters the new stage ahead of anything read later. Going fast holds the
+reader until the writer's transport has flushed what the event loop wrote.
 
 Changing the chain is synchronous and never waits on data, so no byte is lost or reordered:
 - add: the new stage goes last; the old last stage's output is repointed to its input;
@@ -35,6 +44,7 @@ import struct
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from lab.proxy import splice
 from lab.proxy.stream import Channel, Chunk, Stub
 from lab.proxy.toxics import noop
 
@@ -51,7 +61,8 @@ WRITE_HIGH = 256 * 1024
 WRITE_LOW = 64 * 1024
 
 # Why a Side's reading is paused (a bit each); it reads again when none is left.
-DIAL, SINK, QUEUE, FAIR = 1, 2, 4, 8
+DIAL, SINK, QUEUE, FAIR, FAST = 1, 2, 4, 8, 16
+FLUSH_POLL = 0.001  # seconds between checks that a writer flushed before the fast path resumes
 
 # A read this large means more may be waiting: libuv would read the same socket up to 32
 # times in one loop iteration (8 MiB), starving the other sockets and the control API.
@@ -227,6 +238,11 @@ class Link:
         self.unblock_waiter: asyncio.Future[None] | None = None
         self._write = dst.transport.write
         self._loop = asyncio.get_running_loop()
+        self.pump: splice.Pump | None = None  # the splice thread while on the fast path
+        self.can_splice = conn.proxy.env.splice != splice.OFF
+        self.splice_always = conn.proxy.env.splice == splice.ALWAYS
+        self._flush_timer: asyncio.TimerHandle | None = None
+        self._flush_wait = FLUSH_POLL
 
     # -- reader side ---------------------------------------------------------------------------
     def receive(self, data: bytes) -> None:
@@ -236,10 +252,13 @@ class Link:
         elif not self.done:
             self._write(data)
             self.sent += len(data)
+            if len(data) >= BULK_READ and self.can_splice:
+                self.go_fast()  # bulk: hand the link to a splice thread
 
     def finish(self) -> None:
         if self.finished:
             return
+        self.leave_fast()
         self.finished = True
         end = Chunk(None, self._loop.time())
         if self.stages:
@@ -280,6 +299,7 @@ class Link:
         if self.stages:
             self.stages[-1].output = stage.input
         self.stages.append(stage)
+        self.leave_fast()  # what the splice pipe holds enters the new stage first
         self._start(stage)
 
     def restart(self, toxic: "Toxic") -> None:
@@ -320,6 +340,87 @@ class Link:
         if i > 0:
             self.stages[i - 1].output = stage.output
         del self.stages[i]
+        if not self.stages and self.splice_always:
+            self.go_fast()
+
+    # -- the fast path (see lab.proxy.splice) ---------------------------------------------------
+    def go_fast(self) -> None:
+        """Hand this link to a splice thread: hold its reader, and once the writer has flushed
+        what the event loop wrote, start the pump (no-op if it has a stage or is ending)."""
+        if (self.pump is not None or self._flush_timer is not None or self.stages or not self.can_splice
+                or self.finished or self.done or self.conn.closed or self.src.lost or self.dst.lost):
+            return
+        src, dst = self.src.transport, self.dst.transport
+        if src is None or dst is None or src.is_closing() or dst.is_closing():
+            return
+        self.src.pause(FAST)
+        self._flush_wait = FLUSH_POLL
+        self._start_pump()
+
+    def _start_pump(self) -> None:
+        self._flush_timer = None
+        if self.stages or self.finished or self.done or self.conn.closed or self.src.lost or self.dst.lost:
+            self.src.resume(FAST)
+            return
+        src, dst = self.src.transport, self.dst.transport
+        if dst.get_write_buffer_size():  # what the event loop wrote must leave first
+            self._flush_timer = self._loop.call_later(self._flush_wait, self._start_pump)
+            self._flush_wait = min(0.005, self._flush_wait * 2)
+            return
+        src_sock, dst_sock = src.get_extra_info("socket"), dst.get_extra_info("socket")
+        try:
+            if src_sock is None or dst_sock is None:
+                raise OSError("no socket to splice")
+            pump = splice.Pump(src_sock.fileno(), dst_sock.fileno(), self._pump_exited,
+                               leave_when_small=not self.splice_always)
+        except OSError as exc:
+            log.info("proxy %s: no splice fast path (%s); using the event loop", self.conn.proxy.name, exc)
+            self.can_splice = False
+            self.src.resume(FAST)
+            return
+        self.pump = pump
+        pump.start()
+
+    def _pump_exited(self, pump: splice.Pump) -> None:
+        """On the pump's thread: it ended by itself (EOF, an error, splice unsupported)."""
+        try:
+            self._loop.call_soon_threadsafe(self._pump_ended, pump)
+        except RuntimeError:  # pragma: no cover - the loop is closed: the server is going away
+            pass
+
+    def _pump_ended(self, pump: splice.Pump) -> None:
+        if self.pump is not pump:
+            return  # already stopped by the loop
+        self.leave_fast()
+        if pump.reason == splice.UNSUPPORTED:
+            log.info("proxy %s: splice unsupported (%s); using the event loop", self.conn.proxy.name, pump.error)
+            self.can_splice = False
+        elif pump.reason in (splice.EOF, splice.ERROR):
+            self.finish()
+
+    def leave_fast(self) -> None:
+        """Stop the splice thread; what its pipe still holds goes into the first stage (or, with
+        no stage, is written), ahead of anything the socket reader delivers from now on."""
+        if self._flush_timer is not None:  # waiting for the writer to flush: just let go
+            self._flush_timer.cancel()
+            self._flush_timer = None
+            self.src.resume(FAST)
+        pump = self.pump
+        if pump is None:
+            return
+        self.pump = None
+        pump.stop()
+        data = pump.drain()
+        pump.close()
+        self.received += pump.received  # ``data`` was counted as received by the pump
+        self.sent += pump.sent
+        if data:
+            if self.stages:
+                self.stages[0].input.put(Chunk(data, self._loop.time()))
+            elif not self.done and not self.dst.lost:
+                self._write(data)
+                self.sent += len(data)
+        self.src.resume(FAST)
 
     def stop(self) -> None:
         for stage in self.stages:
@@ -378,6 +479,9 @@ class Connection:
         server.flush_early()
         self.client.resume(DIAL)
         server.resume(DIAL)
+        for link in (self.up, self.down):
+            if link.splice_always:
+                link.go_fast()
 
     def close(self, reset: bool = False, abort: bool = False) -> None:
         """Close both sockets (after flushing what was written, unless ``abort`` or ``reset``)."""
@@ -387,6 +491,7 @@ class Connection:
         if self.dial_task is not None:
             self.dial_task.cancel()
         for link in self.links():
+            link.leave_fast()  # the splice thread ends before its sockets close
             link.done = True
             link.stop()
         for side in (self.client, self.server):

@@ -14,7 +14,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab.proxy import addr, errors
+from lab.proxy import addr, errors, splice
 from lab.proxy.link import DIAL, Connection, Fair, Side
 from lab.proxy.metrics import Metrics
 from lab.proxy.model import DIRECTIONS, ProxyInput, Toxic
@@ -26,12 +26,14 @@ REFUSE_TYPE = "lab_refuse_when_down"
 
 @dataclass
 class Env:
-    """What every proxy of one server shares: the random source (``--seed``), the metrics and
-    the bulk-read scheduler."""
+    """What every proxy of one server shares: the random source (``--seed``), the metrics, the
+    bulk-read scheduler and when links without a toxic use the splice fast path (``splice.mode``:
+    GAMEDAY_PROXY_SPLICE=bulk, always or off)."""
 
     rng: random.Random = field(default_factory=random.Random)
     metrics: Metrics | None = None
     fair: Fair = field(default_factory=Fair)
+    splice: str = field(default_factory=splice.mode)
 
 
 class Proxy:

@@ -29,6 +29,7 @@ from lab.proxy.collection import ProxyCollection
 from lab.proxy.http import HttpServer
 from lab.proxy.metrics import Metrics
 from lab.proxy.proxy import Env
+from lab.proxy.splice import WORKERS
 
 log = logging.getLogger("lab.proxy")
 
@@ -120,7 +121,9 @@ class ProxyServer:
 
 def dump_state(server: ProxyServer) -> str:
     """Every proxy's live connections: pause reasons, queued bytes and stages (for SIGUSR1)."""
-    lines = [f"fair queue: {len(server.env.fair.queue)} scheduled={server.env.fair.scheduled}"]
+    lines = [f"fair queue: {len(server.env.fair.queue)} scheduled={server.env.fair.scheduled}",
+             f"splice fast path: {server.env.splice}, pumps started: {WORKERS.started}, "
+             f"worker threads: {WORKERS.threads}"]
     for proxy in server.collection.proxies.values():
         lines.append(f"proxy {proxy.name} {proxy.listen} -> {proxy.upstream} enabled={proxy.enabled} "
                      f"toxics={[t.name for t in proxy.toxics]} connections={len(proxy.connections)}")
@@ -132,7 +135,7 @@ def dump_state(server: ProxyServer) -> str:
                     parts.append(f"{side_name}(paused={side.paused} reading={reading} lost={side.lost})")
             for link in conn.links():
                 parts.append(f"{link.direction}(queued={link.queued_bytes} blocked={link.blocked} "
-                             f"stages={len(link.stages)} done={link.done})")
+                             f"stages={len(link.stages)} fast={link.pump is not None} done={link.done})")
             lines.append(" ".join(parts))
     return "\n".join(lines)
 
