@@ -56,6 +56,7 @@ LONGEST_FIRST = (  # measured with `--durations=0`; groups not named here come a
     "tests/stack/test_conformance.py",
     "verify-flagsmith-2024-health-check-churn",
     "tests/faults/test_watchdog_kinds.py",
+    "tests/runner/test_event.py",
     "tests/runner/test_halt_recover.py",
     "verify-joyent-2015-lock-queue",
     "tests/compose/test_compose_up_down.py",
@@ -92,6 +93,13 @@ LONGEST_FIRST = (  # measured with `--durations=0`; groups not named here come a
     "tests/loadgen/test_loadgen_live.py",
     "tests/console/test_under_surge.py",
     "tests/proxy/test_proxy_datapath.py",
+    "tests/test_inputs.py",
+    "tests/runner/test_variants_drill.py",
+    "tests/compose/test_compose_watchdog.py",
+    "tests/proxy/test_proxy_fastpath.py",
+    "tests/cli/test_scriptable.py",
+    "tests/cli/test_completion.py",
+    "tests/report/test_hostile_text.py",
 )
 
 
