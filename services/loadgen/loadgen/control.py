@@ -20,6 +20,7 @@ from loadgen.shapes import ShapeError, parse_shape
 from loadgen.stats import Histogram, latency_ms
 
 MAX_BODY = 64 * 1024
+DRAIN_MAX = 16 * 1024 * 1024  # bytes of an oversized body read and dropped before the 413
 REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 413: "Payload Too Large"}
 
 
@@ -147,6 +148,14 @@ async def _read_and_route(gen: Generator, reader: asyncio.StreamReader) -> tuple
         if name.strip().lower() == "content-length":
             length = int(value.strip())
     if length > MAX_BODY:
+        # read (and drop) a body of reasonable size first, so the client finishes sending and reads
+        # the answer instead of a broken pipe; a larger one is answered and cut off
+        left = length if length <= DRAIN_MAX else 0
+        while left > 0:
+            chunk = await reader.read(min(left, 1 << 16))
+            if not chunk:
+                break
+            left -= len(chunk)
         return _json(413, {"error": f"body: larger than {MAX_BODY} bytes"})
     body = await reader.readexactly(length) if length else b""
     parts = urlsplit(target)
