@@ -154,8 +154,16 @@ def rank(rows: Sequence[Standing]) -> list[Standing]:
 
 
 def slug(text: str) -> str:
-    """A name usable as an event id, from free text (the facilitator's --event)."""
-    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:16] or "event"
+    """A name usable as an event id, from free text or a scenario id: at most 16 characters, cut
+    where a word ends ("flagsmith-2023-migration-lock" -> "flagsmith-2023")."""
+    words = [w for w in re.sub(r"[^a-z0-9-]+", "-", text.lower()).split("-") if w]
+    out = ""
+    for word in words:
+        longer = f"{out}-{word}" if out else word
+        if len(longer) > 16:
+            break
+        out = longer
+    return out or (words[0][:16] if words else "event")
 
 
 def phase_of(phases: Any, outcome: str | None = None) -> str:

@@ -167,8 +167,12 @@ def _print_board(rows: list[dict[str, Any]], name: str, status: str = "ended") -
     """The ranking: a table on a terminal; piped, one tab-separated line per team (lab.output)."""
     from lab.output import print_table
 
-    columns = ("#", "team", "score", "phase", "acknowledged", "diagnosed", "recovered", "hints", "seed", "run")
+    from lab.output import is_terminal
+
+    columns: tuple[str, ...] = ("#", "team", "score", "phase", "acknowledged", "diagnosed", "recovered", "hints", "seed", "run")
     cells = [[str(r["rank"]), r["team"], "-" if r["score"] is None else f"{r['score']:.0f}", r["phase"],
               _clock(r["ack_s"]), _clock(r["diagnosis_s"]), _clock(r["recovered_s"]), str(r["hints"]), str(r["seed"]),
               r["run_id"] or "-"] for r in rows]
+    if is_terminal():  # the seed and the run id are for scripts (piped, --json) and the report
+        columns, cells = columns[:-2], [row[:-2] for row in cells]
     print_table(f"event {name} ({status})", columns, cells)

@@ -72,3 +72,13 @@ def test_the_scoreboard_ranks_by_score_then_the_faster_recovery_then_the_name():
     rows = [Standing("c", 80, 300, "recovered"), Standing("a", None, None, "waiting"), Standing("b", 80, 200, "recovered"),
             Standing("d", 95, None, "mitigating"), Standing("e", 80, 200, "recovered")]
     assert [r.team for r in rank(rows)] == ["d", "b", "e", "c", "a"]
+
+
+def test_an_event_named_after_its_scenario_gets_a_short_name_cut_at_a_word():
+    from lab.core.event import slug
+
+    assert slug("flagsmith-2023-migration-lock") == "flagsmith-2023"
+    assert slug("march-2023-db-overload") == "march-2023-db"
+    assert slug("Spring Game Day!") == "spring-game-day"
+    assert slug("supercalifragilisticexpialidocious") == "supercalifragili"
+    assert slug("!!!") == "event"
