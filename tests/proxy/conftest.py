@@ -8,20 +8,14 @@ from __future__ import annotations
 from typing import Iterator
 
 import pytest
-from proxy_helpers import Api, EchoServer, ProxyProcess, start_proxy_process
+from proxy_helpers import Api, EchoServer, ProxyProcess, served_proxy
 
 
 @pytest.fixture(scope="session")
 def proxy_server() -> Iterator[ProxyProcess]:
     """One proxy server for the session (proxy metrics on, seeded)."""
-    server = start_proxy_process("--proxy-metrics", "--seed", "7")
-    try:
+    with served_proxy() as server:
         yield server
-    finally:
-        rc = server.stop()
-        err = server.stderr_text()
-        assert rc == 0, f"proxy exited with {rc}: {err}"
-        assert "Traceback" not in err and "Error" not in err and "Warning" not in err, err
 
 
 @pytest.fixture

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import os
 import signal
 import socket
@@ -48,6 +51,30 @@ class ProxyProcess:
             self._log = self.stderr_text()
             os.unlink(self.log_path)
         return self.proc.returncode
+
+
+@contextlib.contextmanager
+def served_proxy(splice: str | None = None) -> Iterator[ProxyProcess]:
+    """A proxy server (proxy metrics on, seeded; GAMEDAY_PROXY_SPLICE=`splice` when given) that must
+    exit cleanly, with no traceback, error or warning in its log, when the tests are done with it."""
+    env = {"GAMEDAY_PROXY_SPLICE": splice} if splice is not None else {}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        server = start_proxy_process("--proxy-metrics", "--seed", "7")
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    try:
+        yield server
+    finally:
+        rc = server.stop()
+        err = server.stderr_text()
+        assert rc == 0, f"proxy exited with {rc}: {err}"
+        assert "Traceback" not in err and "Error" not in err and "Warning" not in err, err
 
 
 def start_proxy_process(*args: str, timeout: float = 15.0) -> ProxyProcess:

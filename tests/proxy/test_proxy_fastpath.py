@@ -11,7 +11,6 @@ metrics report stay exact.
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import re
 import select
@@ -23,7 +22,7 @@ import threading
 import time
 
 import pytest
-from proxy_helpers import connect, start_proxy_process
+from proxy_helpers import connect, recv_exactly, served_proxy
 
 pytestmark = [
     pytest.mark.cpu_slot,
@@ -35,18 +34,8 @@ pytestmark = [
 def proxy_server():
     """A proxy server of this module's own with every toxic-free link on the fast path
     (GAMEDAY_PROXY_SPLICE=always), so every add and remove switches paths."""
-    os.environ["GAMEDAY_PROXY_SPLICE"] = "always"
-    try:
-        server = start_proxy_process("--proxy-metrics", "--seed", "7")
-    finally:
-        del os.environ["GAMEDAY_PROXY_SPLICE"]
-    try:
+    with served_proxy(splice='always') as server:
         yield server
-    finally:
-        rc = server.stop()
-        err = server.stderr_text()
-        assert rc == 0, f"proxy exited with {rc}: {err}"
-        assert "Traceback" not in err and "Error" not in err and "Warning" not in err, err
 
 
 @pytest.fixture
@@ -261,7 +250,7 @@ def test_sequenced_small_writes_survive_switches(api, proxied):
         toggler = threading.Thread(target=toggle)
         toggler.start()
         received = bytearray()
-        reader = threading.Thread(target=lambda: received.extend(_recv_all(s, len(payload))))
+        reader = threading.Thread(target=lambda: received.extend(recv_exactly(s, len(payload))))
         reader.start()
         try:
             for i in range(0, len(payload), 2):
@@ -271,16 +260,6 @@ def test_sequenced_small_writes_survive_switches(api, proxied):
             stop.set()
             toggler.join(30)
     assert received == payload
-
-
-def _recv_all(sock: socket.socket, n: int) -> bytes:
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            break
-        buf += chunk
-    return bytes(buf)
 
 
 # Each transaction checks what came back: a wrong or shifted byte in either direction fails the

@@ -4,12 +4,11 @@ a toxic added and removed meanwhile loses no byte."""
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
 import pytest
-from proxy_helpers import connect, start_proxy_process
+from proxy_helpers import connect, served_proxy
 from test_proxy_fastpath import Stream, fast_links, wait_for
 
 pytestmark = [
@@ -22,18 +21,9 @@ BOTH = {"upstream": True, "downstream": True}
 
 @pytest.fixture(scope="module")
 def proxy_server():
-    os.environ["GAMEDAY_PROXY_SPLICE"] = "bulk"
-    try:
-        server = start_proxy_process("--proxy-metrics", "--seed", "7")
-    finally:
-        del os.environ["GAMEDAY_PROXY_SPLICE"]
-    try:
+    """A proxy server of this module's own in the `bulk` splice mode."""
+    with served_proxy(splice='bulk') as server:
         yield server
-    finally:
-        rc = server.stop()
-        err = server.stderr_text()
-        assert rc == 0, f"proxy exited with {rc}: {err}"
-        assert "Traceback" not in err and "Error" not in err and "Warning" not in err, err
 
 
 @pytest.fixture
