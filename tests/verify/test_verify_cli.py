@@ -62,7 +62,8 @@ VERIFY_CPU_SLOTS = {
     "github-2018-cross-country-latency": 0,  # 0.28 cores
     "joyent-2015-lock-queue": 0,  # 0.35
     "flagsmith-2023-migration-lock": 1,  # 0.50
-    "march-2023-corrective-measures": 1,  # 0.59
+    # 0.59 cores, but the SLO it must hold (99 % over 3 s windows) breaks when another surge starves it
+    "march-2023-corrective-measures": 2,
     "pydis-2020-connection-surge": 1,  # 0.66
     "march-2023-db-overload": 1,  # 0.87
     "flagsmith-2024-health-check-churn": 2,  # 1.48
